@@ -1,0 +1,35 @@
+# imbench: two commands on a fresh machine — `make bench` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+JOBS   ?= 2
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: bench test test-all perf clean-venv help
+
+help:
+	@echo "make bench   - set up .venv, run benchmarks/default.toml (-j $(JOBS)), print the leaderboard"
+	@echo "make test    - set up .venv, run the test suite (slow tests excluded; make test-all for all)"
+	@echo "make perf    - harness vs hand-written loop, -j1 vs -j2 (benchmarks/perf/)"
+
+# (Re)install when pyproject.toml changes; the stamp keeps repeated runs instant.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/imbench run benchmarks/default.toml -j $(JOBS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+perf: $(STAMP)
+	$(BIN)/python benchmarks/perf/harness_vs_loop.py
+
+clean-venv:
+	rm -rf $(VENV)
