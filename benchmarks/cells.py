@@ -1,0 +1,58 @@
+"""Cells — (dataset, model, strategy+params, repeat, fold) — and their stable keys and seeds."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.grid import GridSpec, StrategyConfig
+
+
+def stable_hash(payload: Any) -> str:
+    """sha256 of canonical JSON (sorted keys, no whitespace): the same spec always gives the same hash."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def derive_seed(*parts: Any) -> int:
+    """A 31-bit seed from any JSON-able parts (valid for numpy, scikit-learn, XGBoost and LightGBM)."""
+    return int(stable_hash(list(parts))[:8], 16) & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The unit of work, of failure, of storage and of resume."""
+
+    dataset: str
+    model: str
+    strategy: StrategyConfig
+    repeat: int
+    fold: int
+    run_seed: int
+    n_splits: int
+    n_repeats: int
+
+    def spec(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "model": self.model, "strategy": self.strategy.name,
+                "params": self.strategy.params, "repeat": self.repeat, "fold": self.fold,
+                "seed": self.run_seed, "cv": [self.n_splits, self.n_repeats]}
+
+    @property
+    def key(self) -> str:
+        return stable_hash(self.spec())[:24]
+
+    @property
+    def seed(self) -> int:
+        """Model/strategy seed: from the key, so it depends on neither `-j`, backend nor order."""
+        return int(self.key[:8], 16) & 0x7FFFFFFF
+
+
+def enumerate_cells(grid: GridSpec) -> list[Cell]:
+    """All cells, grouped by dataset so a worker reuses the dataset it has loaded."""
+    return [Cell(dataset, model, strategy, repeat, fold, grid.seed, grid.n_splits, grid.n_repeats)
+            for dataset in grid.datasets
+            for repeat in range(grid.n_repeats)
+            for fold in range(grid.n_splits)
+            for model in grid.models
+            for strategy in grid.strategies]

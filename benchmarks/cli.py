@@ -1,0 +1,157 @@
+"""The `imbench` command line: list, run, leaderboard, export.
+
+User mistakes (unknown names, bad grid files, missing results) print one line and exit with code 2;
+`--debug` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from benchmarks.errors import USER_ERRORS, UserError
+
+from benchmarks.tables import make_console
+
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+def _check_own_packages() -> None:
+    """The top-level names are generic (`datasets` is also Hugging Face's): make sure these are ours."""
+    import datasets
+    import strategies
+
+    for module in (datasets, strategies):
+        if not getattr(module, "IMBENCH_PACKAGE", False):
+            raise UserError(f"`import {module.__name__}` resolves to {getattr(module, '__file__', '?')}, not imbench's "
+                            "package; run imbench from its own virtual environment (`make bench` creates .venv)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """imbench — compare training strategies for imbalanced binary classification."""
+    _check_own_packages()
+
+
+@cli.command("list")
+@click.argument("what", type=click.Choice(["datasets", "models", "strategies"]))
+def list_command(what: str) -> None:
+    """List registered datasets, models or strategies."""
+    from benchmarks.listing import listing_table
+
+    frame, title = listing_table(what)
+    from benchmarks.tables import rich_table
+
+    console.print(rich_table(frame, title=title, digits=2))
+
+
+@cli.command("run")
+@click.argument("grid_file", type=click.Path(path_type=Path))
+@click.option("-j", "--jobs", "n_jobs", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Cells fitted in parallel.")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
+              help="Results folder [default: results/<grid name>].")
+@click.option("--backend", type=click.Choice(["loky", "dask", "sequential"]), default="loky", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address (with --backend dask).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per cell before it is stopped and stored as `timeout` [default: the grid's "
+                   "[limits] cell_timeout, else none].")
+@click.option("--no-progress", is_flag=True, help="No progress bar (e.g. in logs).")
+@click.option("--metric", default="ap", show_default=True, help="Metric the final leaderboard ranks by.")
+def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend: str, scheduler: str | None,
+                timeout: float | None, no_progress: bool, metric: str) -> None:
+    """Run GRID_FILE (TOML); re-running the same command resumes where it stopped."""
+    from benchmarks.grid import load_grid
+    from benchmarks.progress import RunProgress
+    from benchmarks.runner import run_grid
+
+    grid = load_grid(grid_file)
+    results_dir = results_dir or Path("results") / grid.name
+    with RunProgress(err_console, f"{grid.name}", enabled=not no_progress) as bar:
+        summary = run_grid(grid, results_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                           timeout=timeout, on_start=bar.start, on_result=bar.update)
+    ran = sum(summary.counts.values())
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
+    err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
+                      f"{counts} → {results_dir}")
+    _print_leaderboard(results_dir, metric)
+
+
+def _print_leaderboard(results_dir: Path, metric: str) -> None:
+    from analysis.leaderboard import RANK_POLICY, leaderboard
+    from benchmarks.store import read_cells
+    from benchmarks.tables import rich_table
+
+    cells = read_cells(results_dir)
+    if cells.empty:
+        console.print("no cells stored yet")
+        return
+    board = compact_board(leaderboard(cells, metric), metric)
+    n_datasets = cells["dataset"].nunique()
+    console.print(rich_table(board, title=f"Leaderboard by {metric} — {n_datasets} datasets, folds averaged per dataset",
+                             caption=f"rank: mean rank, 1 = best; Δ: mean difference to `none` on the same model; "
+                                     f"fail: error+timeout+crashed cells; {RANK_POLICY}"))
+
+
+def compact_board(board: "pd.DataFrame", metric: str) -> "pd.DataFrame":
+    """The leaderboard with short headers and failure counts folded, so it fits an 80-column terminal."""
+    from benchmarks.metrics import short_name
+
+    out = board.copy()
+    out["fail"] = out.pop("error") + out.pop("timeout") + out.pop("crashed")
+    out = out.rename(columns={"mean_rank": "rank", "datasets": "data", "skipped": "skip",
+                              f"delta_{metric}_vs_none": f"Δ{short_name(metric)}"})
+    return out.rename(columns={c: short_name(c) for c in out.columns})
+
+
+@cli.command("leaderboard")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--metric", default="ap", show_default=True, help="Metric to rank by (e.g. ap, roc_auc, ece).")
+def leaderboard_command(results_dir: Path, metric: str) -> None:
+    """Print the leaderboard of a results folder (reads the store, refits nothing)."""
+    _print_leaderboard(results_dir, metric)
+
+
+@cli.command("export")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder [default: RESULTS_DIR/export].")
+def export_command(results_dir: Path, fmt: str, out_dir: Path | None) -> None:
+    """Write cells, predictions and datasets as Parquet or CSV for pandas, DuckDB or a spreadsheet."""
+    from benchmarks.export import export_store
+
+    for path in export_store(results_dir, out_dir or results_dir / "export", fmt):
+        console.print(str(path))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors → one line on stderr and exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="imbench", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except USER_ERRORS as exc:
+        if debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"imbench: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Grid files: a declarative run (datasets × models × strategies × CV) read from TOML and validated.
+
+Every problem is reported as one line `file:line: what is wrong — how to fix it`, because a grid typo
+found after an hour of fitting is the most expensive kind of typo.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datasets import DatasetError, expand_names
+from strategies import get_model, get_strategy
+from strategies.base import InvalidParamsError
+from strategies.registry import UnknownNameError, unknown_name_message
+
+from benchmarks.metrics import MetricConfig
+
+
+class GridError(ValueError):
+    """A grid file that cannot be run; the message starts with `file:line:`."""
+
+
+TOP_KEYS = {"name", "description", "seed", "datasets", "models", "strategies", "cv", "metrics", "limits"}
+CV_KEYS = {"n_splits", "n_repeats"}
+METRIC_KEYS = {"recall_at_precision", "precision_at_recall", "ece_bins"}
+LIMIT_KEYS = {"cell_timeout"}
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """One point of a strategy's parameter grid."""
+
+    name: str
+    params: dict[str, Any]
+    label: str
+
+
+@dataclass
+class GridSpec:
+    """A validated run: everything needed to enumerate its cells."""
+
+    name: str
+    path: Path | None
+    seed: int
+    datasets: list[str]
+    models: list[str]
+    strategies: list[StrategyConfig]
+    n_splits: int = 5
+    n_repeats: int = 2
+    metrics: MetricConfig = field(default_factory=MetricConfig)
+    description: str = ""
+    #: Seconds a cell may run before it is stopped and stored as `timeout` (None: no limit).
+    cell_timeout: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical, JSON-able spec stored with the run (and compared on resume)."""
+        return {
+            "name": self.name, "seed": self.seed, "datasets": self.datasets, "models": self.models,
+            "strategies": [{"name": s.name, "params": s.params, "label": s.label} for s in self.strategies],
+            "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats},
+            "metrics": {"recall_at_precision": list(self.metrics.recall_at_precision),
+                        "precision_at_recall": list(self.metrics.precision_at_recall),
+                        "ece_bins": self.metrics.ece_bins},
+        }
+
+
+def strategy_label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """`smote` for default parameters, `smote[k_neighbors=3]` when some differ."""
+    changed = {k: v for k, v in sorted(params.items()) if defaults.get(k) != v}
+    if not changed:
+        return name
+    return f"{name}[{','.join(f'{k}={v}' for k, v in changed.items())}]"
+
+
+def expand_strategy(entry: Any) -> list[StrategyConfig]:
+    """A strategy entry — `"smote"` or `{name = "smote", k_neighbors = [3, 5]}` — as grid points."""
+    if isinstance(entry, str):
+        name, raw = entry, {}
+    elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        name, raw = entry["name"], {k: v for k, v in entry.items() if k != "name"}
+    else:
+        raise InvalidParamsError(f"a strategy must be a name or a table with `name = ...`, got {entry!r}")
+    strategy = get_strategy(name)
+    strategy.resolve_params(raw)  # unknown parameter names fail here
+    axes = {k: v if isinstance(v, list) else [v] for k, v in raw.items()}
+    points = []
+    for values in itertools.product(*axes.values()):
+        params = strategy.resolve_params(dict(zip(axes, values)))
+        points.append(StrategyConfig(name, params, strategy_label(name, params, strategy.defaults)))
+    return points
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based line of the first `needle` (a key or a quoted value) in the file, or 1 if not found."""
+    pattern = re.compile(rf"(^|[\s\[{{,]){re.escape(needle)}\s*=|\"{re.escape(needle)}\"|'{re.escape(needle)}'")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line.split("#", 1)[0]):
+            return number
+    return 1
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str, text: str, path: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise GridError(f"{path}:{_line_of(text, key)}: {unknown_name_message(f'key in {where}', key, sorted(allowed))}")
+
+
+def _float_list(value: Any, key: str, text: str, path: str) -> tuple[float, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, (int, float)) and 0 < v <= 1 for v in values):
+        raise GridError(f"{path}:{_line_of(text, key)}: `{key}` must be a list of numbers in (0, 1], got {value!r}")
+    return tuple(float(v) for v in values)
+
+
+def _positive_int(value: Any, key: str, minimum: int, text: str, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise GridError(f"{path}:{_line_of(text, key)}: `{key}` must be an integer ≥ {minimum}, got {value!r}")
+    return value
+
+
+def _timeout(value: Any, text: str, path: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise GridError(f"{path}:{_line_of(text, 'cell_timeout')}: `cell_timeout` must be a positive number of "
+                        f"seconds, got {value!r}")
+    return float(value)
+
+
+def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> GridSpec:
+    """Validate grid TOML text into a GridSpec (names resolved, nothing loaded or fitted)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        line = match.group(1) if match else "1"
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise GridError(f"{path}:{line}: malformed TOML: {message}") from None
+    _check_keys(raw, TOP_KEYS, "grid", text, path)
+    for required in ("datasets", "models", "strategies"):
+        value = raw.get(required)
+        if not isinstance(value, list) or not value:
+            raise GridError(f"{path}:{_line_of(text, required)}: `{required}` must be a non-empty list")
+    cv = raw.get("cv", {})
+    metrics = raw.get("metrics", {})
+    limits = raw.get("limits", {})
+    _check_keys(cv, CV_KEYS, "[cv]", text, path)
+    _check_keys(limits, LIMIT_KEYS, "[limits]", text, path)
+    _check_keys(metrics, METRIC_KEYS, "[metrics]", text, path)
+
+    def locate(exc: Exception, names: list[Any]) -> GridError:
+        bad = next((n for n in names if isinstance(n, str) and n in str(exc)), None)
+        line = _line_of(text, bad) if bad else 1
+        return GridError(f"{path}:{line}: {exc}")
+
+    try:
+        datasets = expand_names([str(d) for d in raw["datasets"]])
+    except DatasetError as exc:
+        raise locate(exc, raw["datasets"]) from None
+    models = [str(m) for m in raw["models"]]
+    for model in models:
+        try:
+            get_model(model)
+        except UnknownNameError as exc:
+            raise GridError(f"{path}:{_line_of(text, model)}: {exc}") from None
+    strategies: list[StrategyConfig] = []
+    for entry in raw["strategies"]:
+        try:
+            strategies.extend(expand_strategy(entry))
+        except (UnknownNameError, InvalidParamsError) as exc:
+            name = entry if isinstance(entry, str) else entry.get("name") if isinstance(entry, dict) else None
+            raise GridError(f"{path}:{_line_of(text, str(name)) if name else 1}: {exc}") from None
+    labels = [s.label for s in strategies]
+    if len(set(labels)) != len(labels):
+        duplicate = next(label for label in labels if labels.count(label) > 1)
+        raise GridError(f"{path}:{_line_of(text, duplicate.split('[')[0])}: strategy {duplicate!r} is listed twice")
+    seed = raw.get("seed", 0)
+    return GridSpec(
+        name=str(raw.get("name", default_name)),
+        path=Path(path) if path != "<grid>" else None,
+        seed=_positive_int(seed, "seed", 0, text, path),
+        datasets=datasets,
+        models=models,
+        strategies=strategies,
+        n_splits=_positive_int(cv.get("n_splits", 5), "n_splits", 2, text, path),
+        n_repeats=_positive_int(cv.get("n_repeats", 2), "n_repeats", 1, text, path),
+        metrics=MetricConfig(
+            recall_at_precision=_float_list(metrics.get("recall_at_precision", [0.8, 0.9]), "recall_at_precision",
+                                            text, path),
+            precision_at_recall=_float_list(metrics.get("precision_at_recall", [0.8]), "precision_at_recall",
+                                            text, path),
+            ece_bins=_positive_int(metrics.get("ece_bins", 10), "ece_bins", 2, text, path),
+        ),
+        description=str(raw.get("description", "")),
+        cell_timeout=_timeout(limits.get("cell_timeout"), text, path),
+    )
+
+
+def load_grid(path: str | Path) -> GridSpec:
+    """Read and validate a grid file; a missing file is a GridError too."""
+    path = Path(path)
+    if not path.is_file():
+        raise GridError(f"{path}: grid file not found (the bundled grids are in benchmarks/*.toml)")
+    return parse_grid(path.read_text(), str(path), default_name=path.stem)

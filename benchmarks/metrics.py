@@ -1,0 +1,140 @@
+"""Per-cell test-fold metrics, each with its direction (higher or lower is better).
+
+Ranking metrics come from scikit-learn. Written here because scikit-learn has no direct function:
+recall at precision ≥ p and precision at recall ≥ r (read off `precision_recall_curve`), expected
+calibration error with equal-mass bins, and the logistic calibration intercept/slope.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import logit
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    average_precision_score,
+    balanced_accuracy_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    matthews_corrcoef,
+    precision_recall_curve,
+    roc_auc_score,
+)
+
+#: Probabilities are clipped to this distance from 0 and 1 before logit/log.
+EPS = 1e-15
+
+
+class UnknownMetricError(LookupError):
+    """A metric name that is not in the store; the message lists the available ones."""
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    """Which operating points and how many calibration bins to report."""
+
+    recall_at_precision: tuple[float, ...] = (0.8, 0.9)
+    precision_at_recall: tuple[float, ...] = (0.8,)
+    ece_bins: int = 10
+
+
+def point_name(prefix: str, level: float) -> str:
+    return f"{prefix}{level:g}"
+
+
+def metric_direction(name: str) -> str:
+    """'higher' or 'lower' (is better); every stored metric has one."""
+    lower = {"brier", "log_loss", "ece", "fit_seconds", "predict_seconds"}
+    if name in lower:
+        return "lower"
+    if name in {"calibration_intercept", "calibration_slope", "prevalence"}:
+        return "target"  # ideal intercept 0, slope 1; prevalence is a reference, not a score
+    return "higher"
+
+
+def short_name(name: str) -> str:
+    """A compact display name: recall_at_precision0.8 → R@P0.8, precision_at_recall0.8 → P@R0.8."""
+    return (name.replace("recall_at_precision", "R@P").replace("precision_at_recall", "P@R")
+            .replace("balanced_accuracy", "bal_acc").replace("calibration_", "cal_"))
+
+
+#: Headline metrics in the order the leaderboard shows them.
+HEADLINE = ("ap", "recall_at_precision0.8", "ece")
+
+
+def recall_at_precision(y_true: np.ndarray, proba: np.ndarray, min_precision: float) -> float:
+    """Highest recall over thresholds whose precision ≥ min_precision (0 if none reaches it)."""
+    precision, recall, _ = precision_recall_curve(y_true, proba)
+    ok = precision >= min_precision
+    return float(recall[ok].max()) if ok.any() else 0.0
+
+
+def precision_at_recall(y_true: np.ndarray, proba: np.ndarray, min_recall: float) -> float:
+    """Highest precision over thresholds whose recall ≥ min_recall."""
+    precision, recall, _ = precision_recall_curve(y_true, proba)
+    ok = recall >= min_recall
+    return float(precision[ok].max()) if ok.any() else 0.0
+
+
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> float:
+    """ECE with equal-mass bins: sort by probability, cut into `n_bins` groups of equal size (±1 row,
+    `np.array_split`), and average |mean(p) − mean(y)| weighted by group size."""
+    order = np.argsort(proba, kind="stable")
+    total = 0.0
+    for idx in np.array_split(order, min(n_bins, len(order))):
+        if len(idx):
+            total += len(idx) * abs(float(proba[idx].mean()) - float(y_true[idx].mean()))
+    return total / len(proba)
+
+
+def calibration_intercept_slope(y_true: np.ndarray, proba: np.ndarray) -> tuple[float, float]:
+    """Logistic recalibration y ~ a + b·logit(p), unpenalised; perfect calibration is a=0, b=1."""
+    z = logit(np.clip(proba, EPS, 1 - EPS)).reshape(-1, 1)
+    if np.ptp(z) == 0:
+        return float("nan"), float("nan")
+    fit = LogisticRegression(C=np.inf, max_iter=1000).fit(z, y_true)
+    return float(fit.intercept_[0]), float(fit.coef_[0, 0])
+
+
+def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, suffix: str) -> dict[str, float]:
+    """F1, MCC, balanced accuracy, precision, recall and alert rate at one decision threshold."""
+    pred = (proba >= threshold).astype(int)
+    tp = int(((pred == 1) & (y_true == 1)).sum())
+    flagged = int(pred.sum())
+    return {
+        f"f1{suffix}": float(f1_score(y_true, pred, zero_division=0.0)),
+        f"mcc{suffix}": float(matthews_corrcoef(y_true, pred)),
+        f"balanced_accuracy{suffix}": float(balanced_accuracy_score(y_true, pred)),
+        f"precision{suffix}": tp / flagged if flagged else 0.0,
+        f"recall{suffix}": tp / int(y_true.sum()),
+        f"alert_rate{suffix}": flagged / len(pred),
+    }
+
+
+def compute_metrics(y_true: Any, proba: Any, config: MetricConfig = MetricConfig(),
+                    deployed_threshold: float | None = None) -> dict[str, float]:
+    """Every per-cell metric for one test fold (needs both classes present, as stratified folds ensure)."""
+    y_true = np.asarray(y_true).astype(int)
+    proba = np.asarray(proba, dtype=float)
+    clipped = np.clip(proba, EPS, 1 - EPS)
+    intercept, slope = calibration_intercept_slope(y_true, proba)
+    out: dict[str, float] = {
+        "ap": float(average_precision_score(y_true, proba)),
+        "prevalence": float(y_true.mean()),
+        "roc_auc": float(roc_auc_score(y_true, proba)),
+        "brier": float(brier_score_loss(y_true, proba)),
+        "log_loss": float(log_loss(y_true, clipped, labels=[0, 1])),
+        "ece": expected_calibration_error(y_true, proba, config.ece_bins),
+        "calibration_intercept": intercept,
+        "calibration_slope": slope,
+    }
+    for p in config.recall_at_precision:
+        out[point_name("recall_at_precision", p)] = recall_at_precision(y_true, proba, p)
+    for r in config.precision_at_recall:
+        out[point_name("precision_at_recall", r)] = precision_at_recall(y_true, proba, r)
+    out.update(threshold_metrics(y_true, proba, 0.5, "@0.5"))
+    if deployed_threshold is not None:
+        out.update(threshold_metrics(y_true, proba, deployed_threshold, "@deployed"))
+    return out
