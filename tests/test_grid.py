@@ -1,0 +1,71 @@
+"""Grid files: valid grids expand as documented; every mistake is one line with file:line and a hint."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cells import enumerate_cells
+from benchmarks.grid import GridError, load_grid, parse_grid
+
+GOOD = """\
+name = "t"
+seed = 3
+datasets = ["keel:yeast4", "glass1"]
+models = ["logreg"]
+strategies = ["none", {name = "smote", k_neighbors = [3, 5]}]
+
+[cv]
+n_splits = 3
+n_repeats = 2
+"""
+
+
+def test_good_grid_expands() -> None:
+    grid = parse_grid(GOOD, "g.toml")
+    assert grid.datasets == ["keel:yeast4", "keel:glass1"]  # bare bundled names are resolved
+    assert [s.label for s in grid.strategies] == ["none", "smote[k_neighbors=3]", "smote"]
+    assert grid.strategies[1].params == {"sampling_ratio": 1.0, "k_neighbors": 3}
+    cells = enumerate_cells(grid)
+    assert len(cells) == 2 * 1 * 3 * 3 * 2
+    assert len({c.key for c in cells}) == len(cells)
+    assert len({c.seed for c in cells}) == len(cells)
+
+
+def test_keys_depend_on_spec_not_on_grid_order() -> None:
+    a = {c.key for c in enumerate_cells(parse_grid(GOOD))}
+    reordered = GOOD.replace('["keel:yeast4", "glass1"]', '["glass1", "keel:yeast4"]')
+    assert {c.key for c in enumerate_cells(parse_grid(reordered))} == a
+    reseeded = GOOD.replace("seed = 3", "seed = 4")
+    assert not a & {c.key for c in enumerate_cells(parse_grid(reseeded))}
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ('models = ["logreg"]', 'models = ["logreg"', "g.toml:5: malformed TOML"),
+    ('models = ["logreg"]', 'modles = ["logreg"]', "g.toml:4: unknown key in grid 'modles': did you mean 'models'"),
+    ('models = ["logreg"]', 'models = ["lightgmb"]', "g.toml:4: unknown model 'lightgmb': did you mean 'lightgbm'"),
+    ('"none"', '"smoet"', "g.toml:5: unknown strategy 'smoet': did you mean 'smote'"),
+    ("k_neighbors = [3, 5]", "k_neighbours = [3, 5]", "g.toml:5: unknown parameter of strategy 'smote' 'k_neighbours'"),
+    ('"glass1"', '"glas1"', "g.toml:3: unknown dataset 'glas1': did you mean 'keel:glass1'"),
+    ("n_splits = 3", "n_split = 3", "g.toml:8: unknown key in [cv] 'n_split': did you mean 'n_splits'"),
+    ("n_splits = 3", "n_splits = 1", "g.toml:8: `n_splits` must be an integer ≥ 2"),
+    ('"none", ', '"none", "none", ', "g.toml:5: strategy 'none' is listed twice"),
+])
+def test_bad_grids_say_where_and_what(old: str, new: str, expected: str) -> None:
+    assert old in GOOD
+    with pytest.raises(GridError) as info:
+        parse_grid(GOOD.replace(old, new, 1), "g.toml")
+    message = str(info.value)
+    assert message.startswith(expected), message
+    assert "\n" not in message
+
+
+def test_missing_grid_file(tmp_path: Path) -> None:
+    with pytest.raises(GridError, match="grid file not found"):
+        load_grid(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("grid_file", sorted((Path(__file__).parents[1] / "benchmarks").glob("*.toml")))
+def test_shipped_grids_are_valid(grid_file: Path) -> None:
+    grid = load_grid(grid_file)
+    assert grid.datasets and grid.models and grid.strategies

@@ -1,0 +1,91 @@
+"""Metric values against scikit-learn and against cases computed by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import expit, logit
+from sklearn.metrics import (average_precision_score, balanced_accuracy_score, brier_score_loss, f1_score, log_loss,
+                             matthews_corrcoef, roc_auc_score)
+
+from benchmarks.metrics import (MetricConfig, calibration_intercept_slope, compute_metrics,
+                                expected_calibration_error, metric_direction, precision_at_recall,
+                                recall_at_precision)
+
+Y = np.array([0, 0, 1, 1])
+P = np.array([0.1, 0.4, 0.35, 0.8])
+
+
+def test_operating_points_by_hand() -> None:
+    # thresholds 0.8: P=1, R=.5 | 0.4: P=2/3, R=.5 | 0.35: P=2/3, R=1 | 0.1: P=.5, R=1
+    assert recall_at_precision(Y, P, 0.8) == pytest.approx(0.5)
+    assert recall_at_precision(Y, P, 0.6) == pytest.approx(1.0)
+    assert precision_at_recall(Y, P, 0.8) == pytest.approx(2 / 3)
+    assert precision_at_recall(Y, P, 0.5) == pytest.approx(1.0)
+    assert recall_at_precision(np.array([1, 0]), np.array([0.2, 0.9]), 0.99) == 0.0
+
+
+def test_ece_equal_mass_by_hand() -> None:
+    p = np.array([0.4, 0.1, 0.3, 0.2])
+    y = np.array([1, 0, 1, 0])
+    # bins {0.1, 0.2}: |0.15 - 0| ; {0.3, 0.4}: |0.35 - 1| → (0.15 + 0.65) / 2
+    assert expected_calibration_error(y, p, n_bins=2) == pytest.approx(0.4)
+    assert expected_calibration_error(np.array([0, 1]), np.array([0.0, 1.0]), n_bins=2) == 0.0
+
+
+def test_ece_bins_have_equal_mass() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.beta(0.5, 5, size=1000)  # skewed: equal-width bins would be nearly empty at the top
+    y = (rng.random(1000) < p).astype(int)
+    one_bin = abs(p.mean() - y.mean())
+    assert expected_calibration_error(y, p, n_bins=1) == pytest.approx(one_bin)
+    assert expected_calibration_error(y, p, n_bins=10) < 0.05  # calibrated by construction
+
+
+def test_against_scikit_learn() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(500) < 0.1).astype(int)
+    p = np.clip(0.1 + 0.5 * y + rng.normal(0, 0.2, 500), 0.001, 0.999)
+    m = compute_metrics(y, p, MetricConfig(recall_at_precision=(0.5,), precision_at_recall=(0.5,)))
+    assert m["ap"] == pytest.approx(average_precision_score(y, p))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, p))
+    assert m["brier"] == pytest.approx(brier_score_loss(y, p))
+    assert m["log_loss"] == pytest.approx(log_loss(y, p))
+    pred = (p >= 0.5).astype(int)
+    assert m["f1@0.5"] == pytest.approx(f1_score(y, pred))
+    assert m["mcc@0.5"] == pytest.approx(matthews_corrcoef(y, pred))
+    assert m["balanced_accuracy@0.5"] == pytest.approx(balanced_accuracy_score(y, pred))
+    assert m["prevalence"] == pytest.approx(y.mean())
+    assert set(m) >= {"recall_at_precision0.5", "precision_at_recall0.5", "ece", "calibration_slope"}
+
+
+def test_deployed_threshold_metrics() -> None:
+    m = compute_metrics(Y, P, deployed_threshold=0.35)
+    assert m["recall@deployed"] == 1.0
+    assert m["precision@deployed"] == pytest.approx(2 / 3)
+    assert m["alert_rate@deployed"] == pytest.approx(0.75)
+    assert "f1@deployed" in m and "f1@0.5" in m
+
+
+def test_calibration_intercept_slope_recovers_truth() -> None:
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0.02, 0.98, 40000)
+    y = (rng.random(p.size) < expit(0.5 + 2.0 * logit(p))).astype(int)
+    intercept, slope = calibration_intercept_slope(y, p)
+    assert intercept == pytest.approx(0.5, abs=0.06)
+    assert slope == pytest.approx(2.0, abs=0.08)
+    y_cal = (rng.random(p.size) < p).astype(int)
+    intercept, slope = calibration_intercept_slope(y_cal, p)
+    assert abs(intercept) < 0.06 and slope == pytest.approx(1.0, abs=0.05)
+
+
+def test_random_scorer_ap_is_prevalence() -> None:
+    rng = np.random.default_rng(3)
+    y = (rng.random(200000) < 0.05).astype(int)
+    m = compute_metrics(y, rng.random(y.size))
+    assert m["ap"] == pytest.approx(m["prevalence"], abs=0.005)
+
+
+@pytest.mark.parametrize(("name", "direction"), [("ap", "higher"), ("ece", "lower"), ("brier", "lower"),
+                                                 ("log_loss", "lower"), ("recall_at_precision0.9", "higher")])
+def test_directions(name: str, direction: str) -> None:
+    assert metric_direction(name) == direction
