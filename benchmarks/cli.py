@@ -129,6 +129,22 @@ def export_command(results_dir: Path, fmt: str, out_dir: Path | None) -> None:
         console.print(str(path))
 
 
+#: Modules that contribute commands: each defines `COMMANDS`, a list of click commands. Keeping
+#: each area's commands in its own module keeps this file small.
+COMMAND_MODULES: list[str] = []
+
+
+def _add_command_modules() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        for command in importlib.import_module(name).COMMANDS:
+            cli.add_command(command)
+
+
+_add_command_modules()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors → one line on stderr and exit code 2."""
     args = list(sys.argv[1:] if argv is None else argv)
