@@ -37,10 +37,23 @@ def cli(debug: bool) -> None:
     _check_own_packages()
 
 
+def _load_plugins(plugin_dirs: tuple[Path, ...]) -> None:
+    for directory in plugin_dirs:
+        if not directory.is_dir():
+            raise UserError(f"--plugins {directory}: not a directory")
+    if plugin_dirs:
+        from strategies.plugins import add_plugin_dirs
+
+        add_plugin_dirs(plugin_dirs)
+
+
 @cli.command("list")
 @click.argument("what", type=click.Choice(["datasets", "models", "strategies"]))
-def list_command(what: str) -> None:
+@click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="Directory of plugin modules to include; repeatable.")
+def list_command(what: str, plugin_dirs: tuple[Path, ...]) -> None:
     """List registered datasets, models or strategies."""
+    _load_plugins(plugin_dirs)
     from benchmarks.listing import listing_table
 
     frame, title = listing_table(what)
@@ -62,9 +75,12 @@ def list_command(what: str) -> None:
                    "[limits] cell_timeout, else none].")
 @click.option("--no-progress", is_flag=True, help="No progress bar (e.g. in logs).")
 @click.option("--metric", default="ap", show_default=True, help="Metric the final leaderboard ranks by.")
+@click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="Directory of plugin modules (strategies, models, dataset sources); repeatable.")
 def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend: str, scheduler: str | None,
-                timeout: float | None, no_progress: bool, metric: str) -> None:
+                timeout: float | None, no_progress: bool, metric: str, plugin_dirs: tuple[Path, ...]) -> None:
     """Run GRID_FILE (TOML); re-running the same command resumes where it stopped."""
+    _load_plugins(plugin_dirs)
     from benchmarks.grid import load_grid
     from benchmarks.progress import RunProgress
     from benchmarks.runner import run_grid

@@ -14,9 +14,11 @@ Kept small and swappable on purpose (DESIGN, "Faults"): the runner only needs an
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from joblib import Parallel, delayed, parallel_config
@@ -49,6 +51,20 @@ def execute(tasks: Sequence[CellTask], n_jobs: int = 1, backend: str = "loky", s
         raise BackendError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
 
 
+def _run_marked(task: CellTask, marker: str) -> CellResult:
+    """Worker side: note when the cell really starts (after worker start-up), then run it."""
+    with open(marker, "w") as handle:
+        handle.write(repr(time.time()))
+    return run_cell(task)
+
+
+def _started_at(marker: Path) -> float | None:
+    try:
+        return float(marker.read_text())
+    except (OSError, ValueError):
+        return None  # not started yet (the worker may still be importing)
+
+
 class LocalPool:
     """Loky worker processes with per-cell time limits and crash isolation."""
 
@@ -56,6 +72,7 @@ class LocalPool:
         self.n_jobs = max(1, n_jobs)
         self.timeout = timeout
         self.executor: ProcessPoolExecutor | None = None
+        self.markers = Path(tempfile.mkdtemp(prefix="imbench-cells-"))
 
     def _fresh_executor(self, workers: int) -> ProcessPoolExecutor:
         self._kill()
@@ -78,20 +95,25 @@ class LocalPool:
                     yield from self._run_until_crash(deque([task]), 1, crashing=task)
         finally:
             self._kill()
+            for marker in self.markers.glob("*"):
+                marker.unlink(missing_ok=True)
+            self.markers.rmdir()
 
     def _run_until_crash(self, queue: deque[CellTask], workers: int,
                          crashing: CellTask | None = None) -> Iterator[CellResult]:
         """Run tasks from `queue` until it is empty (returns []) or the pool breaks (returns the suspects)."""
         executor = self._fresh_executor(workers)
-        running: dict[Future, tuple[CellTask, float]] = {}
+        running: dict[Future, tuple[CellTask, Path]] = {}
         while queue or running:
             while queue and len(running) < workers:
                 task = queue.popleft()
-                running[executor.submit(run_cell, task)] = (task, time.monotonic())
+                marker = self.markers / task.cell.key
+                marker.unlink(missing_ok=True)
+                running[executor.submit(_run_marked, task, str(marker))] = (task, marker)
             done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             broken: list[CellTask] = []
             for future in done:
-                task, _start = running.pop(future)
+                task, _marker = running.pop(future)
                 try:
                     yield future.result()
                 except BrokenProcessPool as exc:
@@ -103,8 +125,9 @@ class LocalPool:
                     return []
                 return broken + [t for t, _ in running.values()]
             if self.timeout is not None:
-                now = time.monotonic()
-                late = [f for f, (_, start) in running.items() if now - start > self.timeout]
+                now = time.time()
+                starts = {f: _started_at(marker) for f, (_, marker) in running.items()}
+                late = [f for f, start in starts.items() if start is not None and now - start > self.timeout]
                 if late:
                     for future in late:
                         task, _ = running.pop(future)

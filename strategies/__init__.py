@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import warnings
 
 from strategies.base import STRATEGIES, Strategy, TrainingContext, get_strategy, register_strategy
 from strategies.models import MODELS, ModelSpec, get_model, register_model
+from strategies.plugins import PLUGIN_FAILURES, disable, env_plugin_dirs, load_plugin_dirs
 from strategies.registry import UnknownNameError
 
 #: Marks this package as imbench's own (the top-level name is generic).
 IMBENCH_PACKAGE = True
 
 _INFRASTRUCTURE = {"base", "models", "registry", "preprocessing", "plugins"}
-PLUGIN_FAILURES: dict[str, str] = {}
 
 
 def _import_builtin_modules() -> None:
@@ -26,13 +25,12 @@ def _import_builtin_modules() -> None:
             continue
         try:
             importlib.import_module(f"{__name__}.{info.name}")
-        except Exception as exc:  # a broken plugin disables only itself
-            PLUGIN_FAILURES[f"strategies.{info.name}"] = f"{type(exc).__name__}: {exc}"
-            warnings.warn(f"imbench: strategy module strategies.{info.name} disabled: {type(exc).__name__}: {exc}",
-                          stacklevel=2)
+        except Exception as exc:  # a broken module disables only itself
+            disable(f"strategies.{info.name}", exc)
 
 
 _import_builtin_modules()
+load_plugin_dirs(env_plugin_dirs())
 
-__all__ = ["MODELS", "STRATEGIES", "ModelSpec", "Strategy", "TrainingContext", "UnknownNameError",
+__all__ = ["MODELS", "PLUGIN_FAILURES", "STRATEGIES", "ModelSpec", "Strategy", "TrainingContext", "UnknownNameError",
            "get_model", "get_strategy", "register_model", "register_strategy"]
