@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from threadpoolctl import threadpool_limits
 
-from benchmarks.cells import Cell
+from benchmarks.cells import Cell, derive_seed
 from benchmarks.cv import fold_indices
 from benchmarks.metrics import MetricConfig, compute_metrics
 from benchmarks.store import CellResult
@@ -30,6 +33,9 @@ class CellTask:
     cell: Cell
     metrics: MetricConfig
     skip_reason: str = ""
+    #: k > 1: also store out-of-fold predictions on the training fold from an inner stratified k-fold, so
+    #: thresholds and alert budgets can later be chosen on training data only (analysis never refits).
+    inner_folds: int = 0
 
 
 @lru_cache(maxsize=4)
@@ -52,6 +58,16 @@ def failed_result(cell: Cell, status: str, message: str) -> CellResult:
 def one_line(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def inner_oof(estimator: BaseEstimator, X_train: pd.DataFrame, y_train: np.ndarray, k: int, seed: int
+              ) -> tuple[np.ndarray, float]:
+    """Out-of-fold probabilities on the training fold from fresh clones (inner stratified k-fold)."""
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=derive_seed("inner", seed))
+    start = time.perf_counter()
+    with threadpool_limits(limits=1):
+        proba = cross_val_predict(clone(estimator), X_train, y_train, cv=folds, method="predict_proba")[:, 1]
+    return proba.astype(np.float64), time.perf_counter() - start
 
 
 def run_cell(task: CellTask) -> CellResult:
@@ -84,9 +100,15 @@ def run_cell(task: CellTask) -> CellResult:
         threshold = getattr(estimator, "deployed_threshold_", None)
         y_test = data.y[test]
         metrics = compute_metrics(y_test, proba, task.metrics, deployed_threshold=threshold)
-        extra = {"threshold": threshold} if threshold is not None else {}
+        extra: dict[str, object] = {"threshold": threshold} if threshold is not None else {}
+        inner = None
+        if task.inner_folds > 1:
+            inner, extra["inner_seconds"] = inner_oof(estimator, data.X.iloc[train], y_train, task.inner_folds,
+                                                      cell.seed)
         return _result(cell, "ok", metrics=metrics, fit_seconds=fit_seconds, predict_seconds=predict_seconds,
                        extra=extra, row_index=test.astype(np.int32), y_true=y_test.astype(np.int8),
-                       proba=proba.astype(np.float64))
+                       proba=proba.astype(np.float64),
+                       train_row_index=train.astype(np.int32) if inner is not None else None,
+                       train_y_true=y_train.astype(np.int8) if inner is not None else None, train_proba=inner)
     except Exception as exc:  # recorded, never papered over
         return _result(cell, "error", one_line(exc), extra={"traceback": traceback.format_exc()[-4000:]})

@@ -25,7 +25,7 @@ class GridError(ValueError):
 
 
 TOP_KEYS = {"name", "description", "seed", "datasets", "models", "strategies", "cv", "metrics", "limits"}
-CV_KEYS = {"n_splits", "n_repeats"}
+CV_KEYS = {"n_splits", "n_repeats", "inner_folds"}
 METRIC_KEYS = {"recall_at_precision", "precision_at_recall", "ece_bins"}
 LIMIT_KEYS = {"cell_timeout"}
 
@@ -51,6 +51,8 @@ class GridSpec:
     strategies: list[StrategyConfig]
     n_splits: int = 5
     n_repeats: int = 2
+    #: k > 1: store training-fold out-of-fold predictions from an inner k-fold (for stress/budget analysis).
+    inner_folds: int = 0
     metrics: MetricConfig = field(default_factory=MetricConfig)
     description: str = ""
     #: Seconds a cell may run before it is stopped and stored as `timeout` (None: no limit).
@@ -61,7 +63,7 @@ class GridSpec:
         return {
             "name": self.name, "seed": self.seed, "datasets": self.datasets, "models": self.models,
             "strategies": [{"name": s.name, "params": s.params, "label": s.label} for s in self.strategies],
-            "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats},
+            "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats, "inner_folds": self.inner_folds},
             "metrics": {"recall_at_precision": list(self.metrics.recall_at_precision),
                         "precision_at_recall": list(self.metrics.precision_at_recall),
                         "ece_bins": self.metrics.ece_bins},
@@ -120,6 +122,12 @@ def _positive_int(value: Any, key: str, minimum: int, text: str, path: str) -> i
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise GridError(f"{path}:{_line_of(text, key)}: `{key}` must be an integer ≥ {minimum}, got {value!r}")
     return value
+
+
+def _inner_folds(value: Any, text: str, path: str) -> int:
+    if value == 0:
+        return 0
+    return _positive_int(value, "inner_folds", 2, text, path)
 
 
 def _timeout(value: Any, text: str, path: str) -> float | None:
@@ -189,6 +197,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         strategies=strategies,
         n_splits=_positive_int(cv.get("n_splits", 5), "n_splits", 2, text, path),
         n_repeats=_positive_int(cv.get("n_repeats", 2), "n_repeats", 1, text, path),
+        inner_folds=_inner_folds(cv.get("inner_folds", 0), text, path),
         metrics=MetricConfig(
             recall_at_precision=_float_list(metrics.get("recall_at_precision", [0.8, 0.9]), "recall_at_precision",
                                             text, path),

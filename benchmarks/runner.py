@@ -58,7 +58,8 @@ def plan(grid: GridSpec, store: Store) -> tuple[list[Cell], list[CellTask]]:
         store.put_dataset(name, {**dataset.meta, "categorical": dataset.categorical})
     cells = enumerate_cells(grid)
     finished = store.finished_keys()
-    tasks = [CellTask(cell, grid.metrics, reasons[cell.dataset]) for cell in cells if cell.key not in finished]
+    tasks = [CellTask(cell, grid.metrics, reasons[cell.dataset], grid.inner_folds)
+             for cell in cells if cell.key not in finished]
     return cells, tasks
 
 

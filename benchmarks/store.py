@@ -35,7 +35,12 @@ CREATE TABLE IF NOT EXISTS cells (
 CREATE TABLE IF NOT EXISTS predictions (
     key TEXT PRIMARY KEY REFERENCES cells(key), row_index BLOB NOT NULL, y_true BLOB NOT NULL,
     proba BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS train_predictions (
+    key TEXT PRIMARY KEY REFERENCES cells(key), row_index BLOB NOT NULL, y_true BLOB NOT NULL,
+    proba BLOB NOT NULL);
 """
+#: Test-fold predictions, and (when the grid asks for inner folds) training-fold out-of-fold predictions.
+PREDICTION_TABLES = ("predictions", "train_predictions")
 
 
 class StoreError(ValueError):
@@ -63,6 +68,9 @@ class CellResult:
     row_index: np.ndarray | None = None
     y_true: np.ndarray | None = None
     proba: np.ndarray | None = None
+    train_row_index: np.ndarray | None = None
+    train_y_true: np.ndarray | None = None
+    train_proba: np.ndarray | None = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -123,13 +131,17 @@ class Store:
                  json.dumps(result.params, sort_keys=True), result.repeat, result.fold, result.status,
                  result.message, json.dumps(result.metrics), result.fit_seconds, result.predict_seconds,
                  json.dumps(result.extra, default=str), finished))
-            self.conn.execute("DELETE FROM predictions WHERE key = ?", (result.key,))
-            if result.status == "ok" and result.proba is not None:
-                self.conn.execute("INSERT INTO predictions VALUES (?,?,?,?)", (
-                    result.key,
-                    np.asarray(result.row_index, dtype="<i4").tobytes(),
-                    np.asarray(result.y_true, dtype="i1").tobytes(),
-                    np.asarray(result.proba, dtype="<f8").tobytes()))
+            for table in PREDICTION_TABLES:
+                self.conn.execute(f"DELETE FROM {table} WHERE key = ?", (result.key,))
+            if result.status != "ok":
+                return
+            for table, rows, y, proba in (
+                    ("predictions", result.row_index, result.y_true, result.proba),
+                    ("train_predictions", result.train_row_index, result.train_y_true, result.train_proba)):
+                if proba is not None:
+                    self.conn.execute(f"INSERT INTO {table} VALUES (?,?,?,?)", (
+                        result.key, np.asarray(rows, dtype="<i4").tobytes(), np.asarray(y, dtype="i1").tobytes(),
+                        np.asarray(proba, dtype="<f8").tobytes()))
 
 
 def open_readonly(results_dir: str | Path) -> sqlite3.Connection:
@@ -169,10 +181,17 @@ def read_cells(results_dir: str | Path) -> pd.DataFrame:
     return pd.concat([frame, metrics], axis=1)
 
 
-def read_predictions(results_dir: str | Path, keys: Iterable[str] | None = None) -> pd.DataFrame:
-    """Long table (key, row_index, y_true, proba) of out-of-fold predictions, optionally for some keys."""
+def read_predictions(results_dir: str | Path, keys: Iterable[str] | None = None,
+                     table: str = "predictions") -> pd.DataFrame:
+    """Long table (key, row_index, y_true, proba) of test-fold predictions, optionally for some keys;
+    `table="train_predictions"` gives the training-fold out-of-fold predictions instead."""
+    if table not in PREDICTION_TABLES:
+        raise ValueError(f"table must be one of {PREDICTION_TABLES}")
     with closing(open_readonly(results_dir)) as conn:
-        rows = conn.execute("SELECT key, row_index, y_true, proba FROM predictions").fetchall()
+        try:
+            rows = conn.execute(f"SELECT key, row_index, y_true, proba FROM {table}").fetchall()
+        except sqlite3.OperationalError:  # a store written before the table existed
+            rows = []
     wanted = set(keys) if keys is not None else None
     parts = []
     for key, rows_blob, y_blob, p_blob in rows:

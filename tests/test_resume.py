@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from benchmarks.grid import load_grid
 from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_predictions, store_path
+from benchmarks.store import read_cells, read_datasets, read_predictions, store_path
 
 COMPARED = ["key", "status", "message", "ap", "roc_auc", "brier", "ece", "recall_at_precision0.8"]
 
@@ -96,3 +97,26 @@ def test_kill_9_mid_run_then_resume_equals_uninterrupted(tiny_grid_file: Path, t
     b_cells, b_preds = comparable(killed)
     pd.testing.assert_frame_equal(a_cells, b_cells)
     pd.testing.assert_frame_equal(a_preds, b_preds)
+
+
+def test_inner_folds_store_training_fold_oof_predictions(tiny_grid_file: Path, tmp_path: Path) -> None:
+    text = tiny_grid_file.read_text().replace("n_repeats = 2", "n_repeats = 1\ninner_folds = 3")
+    grid_file = tmp_path / "inner.toml"
+    grid_file.write_text(text)
+    grid = load_grid(grid_file)
+    assert grid.inner_folds == 3
+    run_grid(grid, tmp_path / "r", n_jobs=1)
+    cells = read_cells(tmp_path / "r")
+    ok = cells[cells["status"] == "ok"]
+    train = read_predictions(tmp_path / "r", table="train_predictions")
+    test = read_predictions(tmp_path / "r")
+    assert set(train["key"]) == set(ok["key"])
+    n_rows = read_datasets(tmp_path / "r").set_index("name")["n"]
+    for key, dataset in ok[["key", "dataset"]].itertuples(index=False):
+        train_rows = train.loc[train["key"] == key, "row_index"].to_numpy()
+        test_rows = test.loc[test["key"] == key, "row_index"].to_numpy()
+        assert not set(train_rows) & set(test_rows)  # training-fold rows only
+        assert len(set(train_rows)) == len(train_rows)  # each training row predicted exactly once
+        assert len(train_rows) + len(test_rows) == n_rows[dataset]
+    assert train["proba"].between(0, 1).all()
+    assert 0.6 < roc_auc_score(train["y_true"], train["proba"]) < 1.0  # informative, not in-sample perfect
