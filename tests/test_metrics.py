@@ -89,3 +89,36 @@ def test_random_scorer_ap_is_prevalence() -> None:
                                                  ("log_loss", "lower"), ("recall_at_precision0.9", "higher")])
 def test_directions(name: str, direction: str) -> None:
     assert metric_direction(name) == direction
+
+
+def test_calibration_fit_agrees_with_scikit_learn() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4)
+    p = rng.beta(1, 8, 3000)
+    y = (rng.random(p.size) < np.clip(1.5 * p, 0, 1)).astype(int)
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(logit(p).reshape(-1, 1), y)
+    intercept, slope = calibration_intercept_slope(y, p)
+    assert intercept == pytest.approx(reference.intercept_[0], abs=1e-5)
+    assert slope == pytest.approx(reference.coef_[0, 0], abs=1e-5)
+
+
+def test_calibration_fit_is_nan_when_separated() -> None:
+    intercept, slope = calibration_intercept_slope(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.8, 0.9]))
+    assert np.isnan(intercept) and np.isnan(slope)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.9, 1.01])
+def test_threshold_metrics_match_scikit_learn(threshold: float) -> None:
+    from sklearn.metrics import precision_score, recall_score
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(400) < 0.15).astype(int)
+    p = np.clip(0.3 * y + rng.random(400) * 0.7, 0, 1)
+    pred = (p >= threshold).astype(int)
+    m = compute_metrics(y, p, deployed_threshold=threshold)
+    assert m["f1@deployed"] == pytest.approx(f1_score(y, pred, zero_division=0.0))
+    assert m["mcc@deployed"] == pytest.approx(matthews_corrcoef(y, pred))
+    assert m["balanced_accuracy@deployed"] == pytest.approx(balanced_accuracy_score(y, pred))
+    assert m["precision@deployed"] == pytest.approx(precision_score(y, pred, zero_division=0.0))
+    assert m["recall@deployed"] == pytest.approx(recall_score(y, pred))
