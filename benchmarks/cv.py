@@ -7,6 +7,8 @@ import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from benchmarks.cells import derive_seed
+from datasets import DatasetError
+from datasets.openml_source import task_shape, task_split, uses_task_splits
 
 
 def folds(y: np.ndarray, n_splits: int, n_repeats: int, run_seed: int, dataset: str
@@ -25,6 +27,27 @@ def _cached(y_bytes: bytes, n_splits: int, n_repeats: int, run_seed: int, datase
 
 def fold_indices(y: np.ndarray, n_splits: int, n_repeats: int, run_seed: int, dataset: str,
                  repeat: int, fold: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (train, test) indices of one cell; cached so a worker splits each dataset once."""
+    """The (train, test) indices of one cell; cached so a worker splits each dataset once.
+
+    An OpenML task run with `cv = "task"` (dataset name `openml-task:<id>[cv=task]`) uses the task's own
+    splits instead, read from the cache, so results are comparable with published OpenML runs; they are
+    the same for every model and strategy too, so comparisons stay paired.
+    """
+    if uses_task_splits(dataset):
+        return task_fold(len(y), n_splits, n_repeats, dataset, repeat, fold)
     splits = _cached(np.asarray(y, dtype=np.int8).tobytes(), n_splits, n_repeats, run_seed, dataset)
     return splits[repeat * n_splits + fold]
+
+
+def task_fold(n_rows: int, n_splits: int, n_repeats: int, dataset: str, repeat: int, fold: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """One split of an OpenML task, checked against the grid's shape and the dataset's rows."""
+    shape = task_shape(dataset)
+    if shape != (n_repeats, n_splits):
+        raise DatasetError(f"dataset {dataset!r}: the task has {shape[0]} repeats x {shape[1]} folds, the run "
+                           f"expects {n_repeats} x {n_splits}")
+    train, test = task_split(dataset, repeat, fold)
+    if len(train) + len(test) == 0 or max(train.max(initial=-1), test.max(initial=-1)) >= n_rows:
+        raise DatasetError(f"dataset {dataset!r}: the task's split {repeat}/{fold} refers to rows beyond the "
+                           f"dataset's {n_rows}")
+    return train, test

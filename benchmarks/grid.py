@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasets import DatasetError, expand_names
+from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
 from strategies import get_model, get_strategy
 from strategies.base import InvalidParamsError
 from strategies.registry import UnknownNameError, unknown_name_message
@@ -24,7 +24,7 @@ class GridError(ValueError):
     """A grid file that cannot be run; the message starts with `file:line:`."""
 
 
-TOP_KEYS = {"name", "description", "seed", "datasets", "models", "strategies", "cv", "metrics", "limits"}
+TOP_KEYS = {"name", "description", "seed", "datasets", "select", "models", "strategies", "cv", "metrics", "limits"}
 CV_KEYS = {"n_splits", "n_repeats", "inner_folds"}
 METRIC_KEYS = {"recall_at_precision", "precision_at_recall", "ece_bins"}
 LIMIT_KEYS = {"cell_timeout"}
@@ -57,13 +57,16 @@ class GridSpec:
     description: str = ""
     #: Seconds a cell may run before it is stopped and stored as `timeout` (None: no limit).
     cell_timeout: float | None = None
+    #: `cv = "task"`: OpenML tasks' own splits instead of imbench's folds (benchmarks/grid_datasets.py).
+    task_splits: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical, JSON-able spec stored with the run (and compared on resume)."""
         return {
             "name": self.name, "seed": self.seed, "datasets": self.datasets, "models": self.models,
             "strategies": [{"name": s.name, "params": s.params, "label": s.label} for s in self.strategies],
-            "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats, "inner_folds": self.inner_folds},
+            "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats, "inner_folds": self.inner_folds,
+                   **({"splits": "task"} if self.task_splits else {})},
             "metrics": {"recall_at_precision": list(self.metrics.recall_at_precision),
                         "precision_at_recall": list(self.metrics.precision_at_recall),
                         "ece_bins": self.metrics.ece_bins},
@@ -155,21 +158,29 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         if not isinstance(value, list) or not value:
             raise GridError(f"{path}:{_line_of(text, required)}: `{required}` must be a non-empty list")
     cv = raw.get("cv", {})
+    task_splits = cv == "task"
+    if not isinstance(cv, dict) and not task_splits:
+        raise GridError(f"{path}:{_line_of(text, 'cv')}: `cv` must be a [cv] table or \"task\" (OpenML task splits)")
+    cv = {} if task_splits else cv
     metrics = raw.get("metrics", {})
     limits = raw.get("limits", {})
     _check_keys(cv, CV_KEYS, "[cv]", text, path)
     _check_keys(limits, LIMIT_KEYS, "[limits]", text, path)
     _check_keys(metrics, METRIC_KEYS, "[metrics]", text, path)
 
-    def locate(exc: Exception, names: list[Any]) -> GridError:
-        bad = next((n for n in names if isinstance(n, str) and n in str(exc)), None)
-        line = _line_of(text, bad) if bad else 1
-        return GridError(f"{path}:{line}: {exc}")
-
+    n_splits = _positive_int(cv.get("n_splits", 5), "n_splits", 2, text, path)
+    n_repeats = _positive_int(cv.get("n_repeats", 2), "n_repeats", 1, text, path)
     try:
-        datasets = expand_names([str(d) for d in raw["datasets"]])
-    except DatasetError as exc:
-        raise locate(exc, raw["datasets"]) from None
+        chosen = grid_datasets(raw["datasets"], raw.get("select"), n_splits, task_splits,
+                               Path(path).parent if path != "<grid>" else None)
+    except DatasetEntryError as exc:
+        line = _line_of(text, exc.needle) if exc.needle else 1
+        if exc.needle in ("select", "datasets") and f"[{exc.needle}]" in text:
+            line = text[:text.index(f"[{exc.needle}]")].count("\n") + 1
+        raise GridError(f"{path}:{line}: {exc}") from None
+    datasets = chosen.names
+    if chosen.task_shape is not None:
+        n_repeats, n_splits = chosen.task_shape
     models = [str(m) for m in raw["models"]]
     for model in models:
         try:
@@ -195,8 +206,9 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         datasets=datasets,
         models=models,
         strategies=strategies,
-        n_splits=_positive_int(cv.get("n_splits", 5), "n_splits", 2, text, path),
-        n_repeats=_positive_int(cv.get("n_repeats", 2), "n_repeats", 1, text, path),
+        n_splits=n_splits,
+        n_repeats=n_repeats,
+        task_splits=task_splits,
         inner_folds=_inner_folds(cv.get("inner_folds", 0), text, path),
         metrics=MetricConfig(
             recall_at_precision=_float_list(metrics.get("recall_at_precision", [0.8, 0.9]), "recall_at_precision",
