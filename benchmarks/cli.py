@@ -49,14 +49,34 @@ def _load_plugins(plugin_dirs: tuple[Path, ...]) -> None:
 
 @cli.command("list")
 @click.argument("what", type=click.Choice(["datasets", "models", "strategies"]))
+@click.argument("names", nargs=-1)
+@click.option("--source", "sources", multiple=True, help="Datasets of this source only (keel, openml, imblearn, "
+              "sklearn, ...); repeatable.")
+@click.option("--ir", default=None, metavar="LOW:HIGH", help="Datasets with IR in this range, e.g. 10:200 or 10:.")
+@click.option("--rows", default=None, metavar="LOW:HIGH", help="Datasets with a row count in this range.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None, help="Datasets with at most this many rows.")
+@click.option("--features", default=None, metavar="LOW:HIGH", help="Datasets with a feature count in this range.")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules to include; repeatable.")
-def list_command(what: str, plugin_dirs: tuple[Path, ...]) -> None:
-    """List registered datasets, models or strategies."""
+def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir: str | None, rows: str | None,
+                 max_rows: int | None, features: str | None, plugin_dirs: tuple[Path, ...]) -> None:
+    """List registered datasets, models or strategies.
+
+    For datasets, NAMES may be names, globs (`keel:yeast*`) or suites (`openml-suite:imbalanced`), and the
+    options select by metadata as a grid's [select] table does: `imbench list datasets --ir 10:200`.
+    """
     _load_plugins(plugin_dirs)
     from benchmarks.listing import listing_table
 
-    frame, title = listing_table(what)
+    selection = None
+    if what == "datasets":
+        from datasets.selection import selection_from_table
+
+        table = {"source": list(sources), "ir": ir, "rows": rows, "max_rows": max_rows, "d": features}
+        selection = selection_from_table({k: v for k, v in table.items() if v})
+    elif names or sources or ir or rows or max_rows or features:
+        raise UserError(f"names and selection options apply to `imbench list datasets`, not to {what}")
+    frame, title = listing_table(what, list(names), selection)
     from benchmarks.tables import rich_table
 
     console.print(rich_table(frame, title=title, digits=2))
@@ -147,7 +167,7 @@ def export_command(results_dir: Path, fmt: str, out_dir: Path | None) -> None:
 
 #: Modules that contribute commands: each defines `COMMANDS`, a list of click commands. Keeping
 #: each area's commands in its own module keeps this file small.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["benchmarks.cli_datasets"]
 
 
 def _add_command_modules() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from datasets import list_datasets
+from datasets.selection import Selection
 from strategies import MODELS, STRATEGIES
 
 
@@ -30,10 +31,23 @@ def _family_order(family: str) -> int:
     return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
 
 
-def listing_table(what: str) -> tuple[pd.DataFrame, str]:
+def datasets_frame(names: list[str] | None = None, selection: Selection | None = None) -> tuple[pd.DataFrame, str]:
+    """Datasets (the given names/globs/suites, or everything listable) with metadata, by IR.
+
+    Counts are shown as integers, unknown values as "–" (e.g. a remote dataset not fetched yet)."""
+    frame = list_datasets(names or None, selection).sort_values("ir", na_position="last", kind="stable")
+    for column in ("n", "d", "n_pos", "n_categorical"):
+        frame[column] = frame[column].map(lambda v: "–" if v is None or pd.isna(v) else str(int(v)))
+    frame = frame.astype({"ir": float, "missing_rate": float})
+    where = f" with {selection.describe()}" if selection is not None and selection.active else ""
+    return frame, (f"{len(frame)} datasets{where} (IR = negatives per positive; data: bundled, built-in, cached, "
+                   "generated, file, or download = fetched on first use)")
+
+
+def listing_table(what: str, names: list[str] | None = None, selection: Selection | None = None
+                  ) -> tuple[pd.DataFrame, str]:
     if what == "datasets":
-        frame = list_datasets().sort_values("ir")
-        return frame, f"{len(frame)} bundled datasets (IR = negatives per positive)"
+        return datasets_frame(names, selection)
     if what == "models":
         frame = models_frame()
         return frame, f"{len(frame)} models"

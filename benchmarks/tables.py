@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -17,7 +18,7 @@ def make_console(stderr: bool = False) -> Console:
 def _cell(value: object, digits: int) -> str:
     if isinstance(value, float):
         return "–" if math.isnan(value) else f"{value:.{digits}f}"
-    return str(value)
+    return escape(str(value))  # names such as `sklearn:digits[positive=0]` are not rich markup
 
 
 def rich_table(frame: pd.DataFrame, title: str | None = None, digits: int = 3, caption: str | None = None) -> Table:

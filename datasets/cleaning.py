@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -37,11 +38,23 @@ NUMERIC_SHARE = 0.5
 
 logger = logging.getLogger("imbench.datasets")
 _emitted: set[tuple[str, str]] = set()
+_quiet = False
+
+
+@contextmanager
+def quiet_notices() -> Iterator[None]:
+    """Keep notices in the metadata but do not log them (e.g. while listing many datasets)."""
+    global _quiet
+    previous, _quiet = _quiet, True
+    try:
+        yield
+    finally:
+        _quiet = previous
 
 
 def emit_notices(name: str, notices: Iterable[str]) -> None:
     """Log each notice once per process, on the main process only (workers stay quiet)."""
-    if multiprocessing.current_process().name != "MainProcess":
+    if _quiet or multiprocessing.current_process().name != "MainProcess":
         return
     for notice in notices:
         if (name, notice) not in _emitted:
@@ -125,6 +138,8 @@ def clean(dataset: Dataset) -> tuple[Dataset, list[str]]:
                                f"{f' (and {len(infinite) - 1} more columns)' if len(infinite) > 1 else ''}; "
                                "replace them (e.g. leave them empty to be imputed) or drop the column")
     drop: list[str] = []
+    empty: list[str] = []
+    constant: list[str] = []
     for col in X.columns:
         column = X[col]
         if col in categorical:
@@ -134,11 +149,9 @@ def clean(dataset: Dataset) -> tuple[Dataset, list[str]]:
             present = data[~np.isnan(data)]
             levels = 0 if present.size == 0 else 1 if present.min() == present.max() else 2
         if levels == 0:
-            drop.append(col)
-            notices.append(f"dropped column {col!r}: all values missing")
+            empty.append(col)
         elif levels == 1:
-            drop.append(col)
-            notices.append(f"dropped column {col!r}: constant")
+            constant.append(col)
         elif col in categorical and levels > HIGH_CARDINALITY:
             if levels > ID_LIKE_SHARE * len(X):
                 drop.append(col)
@@ -147,6 +160,11 @@ def clean(dataset: Dataset) -> tuple[Dataset, list[str]]:
             else:
                 notices.append(f"categorical column {col!r} has {levels} levels; encoders keep the "
                                f"{HIGH_CARDINALITY - 1} most frequent (per training fold) and group the rest")
+    for kind, columns in (("all-missing", empty), ("constant", constant)):
+        if columns:
+            shown = ", ".join(repr(c) for c in columns[:10]) + (", …" if len(columns) > 10 else "")
+            notices.append(f"dropped {len(columns)} {kind} column{'s' if len(columns) > 1 else ''}: {shown}")
+    drop += empty + constant
     if drop:
         X = X.drop(columns=drop)
         categorical = [c for c in categorical if c not in set(drop)]

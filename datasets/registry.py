@@ -18,10 +18,10 @@ import pandas as pd
 
 from datasets.base import Dataset, DatasetError, describe, validate
 from datasets.bundled import load_bundled, manifest
-from datasets.cleaning import clean, emit_notices
+from datasets.cleaning import clean, emit_notices, quiet_notices
 from datasets.names import NameSyntaxError, parse_name
 from datasets.selection import Selection
-from strategies.registry import closest_names, unknown_name_message
+from strategies.registry import unknown_name_message
 
 SourceLoader = Callable[[str], Dataset]
 SOURCES: dict[str, SourceLoader] = {}
@@ -201,6 +201,13 @@ def list_datasets(patterns: list[str] | None = None, selection: Selection | None
     names = expand_names(patterns) if patterns else list(manifest()) + [n for n in enumerable_names()
                                                                       if n not in manifest()]
     selection = selection or Selection()
+    with quiet_notices():
+        rows = _listing_rows(names, selection, load)
+    columns = ["name", "source", *META_COLUMNS, "data"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _listing_rows(names: list[str], selection: Selection, load: bool) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         if selection.sources and scheme_of(name) not in selection.sources and \
@@ -210,9 +217,4 @@ def list_datasets(patterns: list[str] | None = None, selection: Selection | None
         if selection.matches(meta):
             rows.append({"name": name, **{k: meta.get(k) for k in ["source", *META_COLUMNS]},
                          "data": meta.get("data", "loaded")})
-    columns = ["name", "source", *META_COLUMNS, "data"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def suggest(name: str, choices: list[str]) -> list[str]:
-    return closest_names(name, choices)
+    return rows

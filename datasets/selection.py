@@ -10,12 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from datasets.base import DatasetError
+
 Range = tuple[float, float]
 ANY: Range = (-math.inf, math.inf)
 
 
-class SelectionError(ValueError):
-    """A malformed range or filter."""
+class SelectionError(DatasetError):
+    """A malformed range or filter (a user error: one line, exit code 2)."""
 
 
 def parse_range(text: str, what: str) -> Range:
