@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -36,7 +37,19 @@ HIGH_CARDINALITY = 50
 ID_LIKE_SHARE = 0.5
 NUMERIC_SHARE = 0.5
 
+
+
+class _StderrHandler(logging.Handler):
+    """Plain lines on the current sys.stderr (libraries such as openml configure the root logger's format)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
 logger = logging.getLogger("imbench.datasets")
+if not logger.handlers:
+    logger.addHandler(_StderrHandler())
+    logger.propagate = False
 _emitted: set[tuple[str, str]] = set()
 _quiet = False
 
