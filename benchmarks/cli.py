@@ -1,4 +1,4 @@
-"""The `imbench` command line: list, run, leaderboard, export.
+"""The `imbench` command line: list, run, export (+ commands from COMMAND_MODULES, e.g. leaderboard).
 
 User mistakes (unknown names, bad grid files, missing results) print one line and exit with code 2;
 `--debug` shows the traceback instead.
@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from benchmarks.errors import USER_ERRORS, UserError
 
@@ -114,42 +113,9 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
                       f"{counts} → {results_dir}")
-    _print_leaderboard(results_dir, metric)
+    from benchmarks.cli_analysis import print_leaderboard
 
-
-def _print_leaderboard(results_dir: Path, metric: str) -> None:
-    from analysis.leaderboard import RANK_POLICY, leaderboard
-    from benchmarks.store import read_cells
-    from benchmarks.tables import rich_table
-
-    cells = read_cells(results_dir)
-    if cells.empty:
-        console.print("no cells stored yet")
-        return
-    board = compact_board(leaderboard(cells, metric), metric)
-    n_datasets = cells["dataset"].nunique()
-    console.print(rich_table(board, title=f"Leaderboard by {metric} — {n_datasets} datasets, folds averaged per dataset",
-                             caption=f"rank: mean rank, 1 = best; Δ: mean difference to `none` on the same model; "
-                                     f"fail: error+timeout+crashed cells; {RANK_POLICY}"))
-
-
-def compact_board(board: "pd.DataFrame", metric: str) -> "pd.DataFrame":
-    """The leaderboard with short headers and failure counts folded, so it fits an 80-column terminal."""
-    from benchmarks.metrics import short_name
-
-    out = board.copy()
-    out["fail"] = out.pop("error") + out.pop("timeout") + out.pop("crashed")
-    out = out.rename(columns={"mean_rank": "rank", "datasets": "data", "skipped": "skip",
-                              f"delta_{metric}_vs_none": f"Δ{short_name(metric)}"})
-    return out.rename(columns={c: short_name(c) for c in out.columns})
-
-
-@cli.command("leaderboard")
-@click.argument("results_dir", type=click.Path(path_type=Path))
-@click.option("--metric", default="ap", show_default=True, help="Metric to rank by (e.g. ap, roc_auc, ece).")
-def leaderboard_command(results_dir: Path, metric: str) -> None:
-    """Print the leaderboard of a results folder (reads the store, refits nothing)."""
-    _print_leaderboard(results_dir, metric)
+    print_leaderboard(results_dir, metric)
 
 
 @cli.command("export")
@@ -167,7 +133,7 @@ def export_command(results_dir: Path, fmt: str, out_dir: Path | None) -> None:
 
 #: Modules that contribute commands: each defines `COMMANDS`, a list of click commands. Keeping
 #: each area's commands in its own module keeps this file small.
-COMMAND_MODULES: list[str] = ["benchmarks.cli_datasets"]
+COMMAND_MODULES: list[str] = ["benchmarks.cli_datasets", "benchmarks.cli_analysis", "benchmarks.cli_stress"]
 
 
 def _add_command_modules() -> None:

@@ -1,0 +1,59 @@
+"""Critical-difference diagrams (Demšar 2006) per headline metric: one panel per model, strategies
+placed at their mean rank, bars joining those the Nemenyi test cannot tell apart (scikit-posthocs)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import scikit_posthocs as sp
+from matplotlib.figure import Figure
+
+from analysis.figures.context import FigureContext
+from benchmarks.metrics import metric_direction, short_name
+
+
+def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
+    return [(f"cd_{metric}", _diagram(ctx, metric)) for metric in ctx.headline()]
+
+
+def _diagram(ctx: FigureContext, metric: str) -> Figure:
+    models = ctx.models
+    n_labels = max(len(ctx.board(metric, m).table) for m in models)
+    panel_height = 1.0 + 0.22 * (n_labels + 1) / 2 + 0.5
+    fig, axes = plt.subplots(len(models), 1, figsize=(9, panel_height * len(models)), squeeze=False)
+    for ax, model in zip(axes[:, 0], models):
+        board = ctx.board(metric, model)
+        test = board.friedman
+        title = f"{model} — {short_name(metric)} ({metric_direction(metric)} is better), {board.n_datasets} datasets"
+        if not test.applicable or board.nemenyi is None:
+            ax.set_axis_off()
+            ax.set_title(title, fontsize=10, loc="left")
+            ax.text(0.5, 0.5, f"No CD diagram: {test.reason}", ha="center", va="center", transform=ax.transAxes,
+                    fontsize=9, wrap=True)
+            continue
+        ranks = board.table.set_index("strategy")["mean_rank"]
+        sig = board.nemenyi.copy()
+        sig.index = sig.columns = [label for _, label in sig.columns]
+        sp.critical_difference_diagram(ranks, sig, alpha=ctx.alpha, ax=ax,
+                                       color_palette={label: ctx.colors[label] for label in ranks.index},
+                                       label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+                                       label_props={"fontsize": 8}, text_h_margin=0.3)
+        _cd_bar(ax, float(ranks.min()), test.critical_difference)
+        verdict = "differ" if test.significant else "do not differ significantly"
+        ax.set_title(f"{title}\nFriedman/Iman–Davenport p={test.iman_davenport_p:.3g}: strategies {verdict}; "
+                     f"bars join strategies not different by Nemenyi (α={ctx.alpha:g}, CD={test.critical_difference:.2f})",
+                     fontsize=9, loc="left")
+    fig.suptitle(f"Critical difference diagram — mean rank by {short_name(metric)} (1 = best)", fontsize=11,
+                 x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def _cd_bar(ax: plt.Axes, start: float, cd: float) -> None:
+    """The critical difference as a bar above the rank axis, clear of its tick labels."""
+    bottom, top = ax.get_ylim()
+    y = top + 1.2
+    ax.plot([start, start + cd], [y, y], color="black", lw=1.5)
+    for x in (start, start + cd):
+        ax.plot([x, x], [y - 0.15, y + 0.15], color="black", lw=1.5)
+    ax.text(start + cd / 2, y + 0.25, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(bottom, y + 1.0)
+    ax.tick_params(axis="x", labelsize=8)

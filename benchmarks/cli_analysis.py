@@ -1,0 +1,166 @@
+"""`imbench leaderboard`, `imbench plot` and `imbench report`: everything from the results store,
+nothing refitted, so they regenerate every table and figure in seconds.
+
+Heavy modules (pandas, scipy, matplotlib, analysis) are imported inside the commands so that
+`imbench --help` stays fast.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benchmarks.tables import make_console
+
+console = make_console()
+err_console = make_console(stderr=True)
+
+POLICY_HELP = ("What a failed model×strategy on a dataset does to the ranking: `rank-last` ranks it last there "
+               "(default), `drop` leaves that dataset out for all.")
+
+
+def _options(function):  # type: ignore[no-untyped-def]
+    """Options shared by the three commands."""
+    function = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+                            help="Output folder [default: RESULTS_DIR/report].")(function)
+    function = click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+                            show_default=True, help="Significance level of every test.")(function)
+    function = click.option("--failed", type=click.Choice(["rank-last", "drop"]), default="rank-last",
+                            show_default=True, help=POLICY_HELP)(function)
+    function = click.option("--model", default=None, help="Only this model (default: all models).")(function)
+    return function
+
+
+def load_results(results_dir: Path, model: str | None):  # type: ignore[no-untyped-def]
+    """The stored run, checked: not empty, and `model` (if given) is one of its models."""
+    from analysis.loading import RunResults
+    from benchmarks.errors import UserError
+    from strategies.registry import UnknownNameError, unknown_name_message
+
+    run = RunResults.load(results_dir)
+    if run.cells.empty:
+        raise UserError(f"{results_dir}: the store holds no cells yet; run a grid into it first (imbench run GRID)")
+    if model is not None and model not in run.models:
+        raise UnknownNameError(unknown_name_message("model in this store", model, run.models))
+    return run
+
+
+def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None = None, by: str | None = None,
+                      failed: str = "rank-last", alpha: float = 0.05, out_dir: Path | None = None,
+                      write_files: bool = False) -> list[Path]:
+    """Print the leaderboard(s) of a results folder; with `write_files`, also CSV and Markdown in the
+    report folder. `imbench run` calls this at the end of a run (without files)."""
+    from analysis.leaderboard import build_leaderboard, check_metric, dataset_groups, grouped_leaderboards
+    from analysis.loading import RunResults
+    from analysis.outputs import board_title, display_board, file_stem, report_dir, write_leaderboards
+    from benchmarks.tables import rich_table
+
+    run = RunResults.load(results_dir)
+    if run.cells.empty:
+        console.print("no cells stored yet")
+        return []
+    if model is not None:
+        run = load_results(results_dir, model)
+    cells = run.cells[run.cells["model"] == model] if model else run.cells
+    check_metric(cells, metric)
+    options = {"failed": failed, "alpha": alpha}
+    boards = (grouped_leaderboards(cells, dataset_groups(run.datasets, by), metric, **options) if by
+              else [build_leaderboard(cells, metric, **options)])
+    for board in boards:
+        console.print(rich_table(display_board(board), title=board_title(board)))
+        for line in board.notes():
+            console.print(f"  {line}", soft_wrap=True, highlight=False)
+    if not write_files:
+        return []
+    paths = write_leaderboards(boards, report_dir(results_dir, out_dir), file_stem(metric, model, by))
+    for path in paths:
+        err_console.print(f"wrote {path}", highlight=False)
+    return paths
+
+
+@click.command("leaderboard")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--metric", default="ap", show_default=True,
+              help="Metric to rank by (e.g. ap, roc_auc, recall_at_precision0.8, ece, brier).")
+@click.option("--by", type=click.Choice(["ir", "size", "source"]), default=None,
+              help="One leaderboard per dataset group: imbalance-ratio band, size band or source.")
+@_options
+def leaderboard_command(results_dir: Path, metric: str, by: str | None, model: str | None, failed: str,
+                        alpha: float, out_dir: Path | None) -> None:
+    """Leaderboard of a results folder with its statistics (reads the store, refits nothing).
+
+    Folds are averaged per dataset; datasets are the units of every test. Prints a table and writes
+    CSV and Markdown to RESULTS_DIR/report/.
+    """
+    print_leaderboard(results_dir, metric, model, by, failed, alpha, out_dir, write_files=True)
+
+
+def _figure_names(value: str | None) -> list[str] | None:
+    from analysis.figures import FIGURES
+    from strategies.registry import UnknownNameError, unknown_name_message
+
+    if not value:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    for name in names:
+        if name not in FIGURES:
+            raise UnknownNameError(unknown_name_message("figure", name, list(FIGURES)))
+    return names
+
+
+def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: str | None, failed: str,
+                    alpha: float):  # type: ignore[no-untyped-def]
+    from analysis.figures.context import FigureContext
+    from analysis.leaderboard import check_metric
+    from strategies.registry import UnknownNameError, unknown_name_message
+
+    run = load_results(results_dir, model)
+    check_metric(run.cells, metric)
+    names = sorted(run.cells["dataset"].unique())
+    if dataset is not None and dataset not in names:
+        raise UnknownNameError(unknown_name_message("dataset in this store", dataset, names))
+    return FigureContext(run, metric=metric, dataset=dataset, model=model, failed=failed, alpha=alpha)
+
+
+@click.command("plot")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--only", default=None,
+              help="Comma-separated figures: cd, heatmap, improvement, pr, reliability, cost, regime, disagreement "
+                   "[default: all].")
+@click.option("--metric", default="ap", show_default=True,
+              help="Metric of the heatmap, improvement, cost and regime figures (CD diagrams use the headline metrics).")
+@click.option("--dataset", default=None,
+              help="Dataset of the PR-curve and reliability figures [default: the one with the median IR].")
+@_options
+def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, model: str | None,
+                 failed: str, alpha: float, out_dir: Path | None) -> None:
+    """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
+    from analysis.figures import render
+    from analysis.outputs import report_dir
+
+    names = _figure_names(only)
+    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha)
+    written = render(ctx, names, report_dir(results_dir, out_dir) / "figures")
+    for paths in written.values():
+        console.print("  ".join(str(p) for p in paths), highlight=False)
+
+
+@click.command("report")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--metric", default="ap", show_default=True, help="Metric of the main leaderboard and figures.")
+@click.option("--dataset", default=None,
+              help="Dataset of the PR-curve and reliability figures [default: the one with the median IR].")
+@_options
+def report_command(results_dir: Path, metric: str, dataset: str | None, model: str | None, failed: str,
+                   alpha: float, out_dir: Path | None) -> None:
+    """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
+    environment, datasets, leaderboards, all figures, failures, and how to reproduce the run."""
+    from analysis.outputs import report_dir
+    from analysis.report import write_report
+
+    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha)
+    path = write_report(ctx, report_dir(results_dir, out_dir))
+    console.print(str(path), highlight=False)
+
+
+COMMANDS = [leaderboard_command, plot_command, report_command]
