@@ -1,0 +1,155 @@
+"""User files (CSV, Parquet): options, categorical detection, missing and bad values, grid paths."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.grid import GridError, load_grid
+from benchmarks.runner import run_grid
+from benchmarks.store import read_cells, read_datasets
+from datasets import DatasetError, load_dataset, resolve_name
+
+N = 80
+
+
+def churn_frame() -> pd.DataFrame:
+    """80 customers, 12 churned; usage has 3 missing entries written three different ways."""
+    rng = np.random.RandomState(0)
+    churned = np.array(["no"] * (N - 12) + ["yes"] * 12)
+    rng.shuffle(churned)
+    usage = np.round(rng.gamma(2.0, 10.0, N) + 15 * (churned == "yes"), 2).astype(object)
+    usage[[3, 10, 50]] = ["", "NA", "?"]
+    return pd.DataFrame({"id": np.arange(N), "plan": rng.choice(["basic", "pro", "team"], N),
+                         "region": rng.choice([1, 2, 3], N), "usage": usage, "tenure": rng.randint(1, 60, N),
+                         "churned": churned})
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_csv_with_categorical_missing_and_drop(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "churn.csv", churn_frame())
+    name = f"file:{path}[target=churned,positive=yes,drop=[id],categorical=[region]]"
+    dataset = load_dataset(name)
+    assert dataset.name == f"file:{path}[target=churned,positive=yes,categorical=[region],drop=[id]]"
+    assert list(dataset.X.columns) == ["plan", "region", "usage", "tenure"]
+    assert dataset.categorical == ["plan", "region"]
+    assert list(dataset.X["region"].cat.categories) == ["1", "2", "3"]
+    assert dataset.X["usage"].dtype == np.float64 and int(dataset.X["usage"].isna().sum()) == 3
+    expected = (churn_frame()["churned"] == "yes").to_numpy().astype(np.int8)
+    np.testing.assert_array_equal(dataset.y, expected)
+    assert dataset.meta["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert "text column 'plan' read as categorical" in dataset.meta["notices"]
+    assert dataset.meta["n_categorical"] == 2 and dataset.meta["missing_rate"] == pytest.approx(3 / (N * 4), abs=1e-4)
+
+
+def test_relative_paths_are_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_csv(tmp_path / "churn.csv", churn_frame())
+    monkeypatch.chdir(tmp_path)
+    assert resolve_name("file:churn.csv[positive=yes,target=churned]") == \
+        f"file:{tmp_path / 'churn.csv'}[target=churned,positive=yes]"
+
+
+def test_parquet_with_category_bool_nullable_and_01_target(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "colour": pd.Categorical(["red", "blue", None, "red"] * 10),
+        "flag": [True, False] * 20,
+        "count": pd.array([1, None, 3, 4] * 10, dtype="Int64"),
+        "label": [0, 0, 0, 1] * 10,
+    })
+    frame.to_parquet(tmp_path / "d.parquet")
+    dataset = load_dataset(f"file:{tmp_path / 'd.parquet'}[target=label]")
+    assert dataset.n_pos == 10 and dataset.meta["positive"] == ["1"]
+    assert dataset.categorical == ["colour"] and int(dataset.X["colour"].isna().sum()) == 10
+    assert dataset.X["flag"].tolist()[:2] == [1.0, 0.0]
+    assert dataset.X["count"].dtype == np.float64 and int(dataset.X["count"].isna().sum()) == 10
+
+
+OK = "target=churned,positive=yes"
+
+
+@pytest.mark.parametrize(("change", "options", "message"), [
+    (lambda f: f.assign(usage=f["usage"].where(f.index != 7, "abc")), OK,
+     "column 'usage' has 1 values that are not numbers (e.g. 'abc' in row 7) among 76 numbers"),
+    (lambda f: f.assign(tenure=f["tenure"].astype(float).where(f.index != 5, np.inf)), OK,
+     "column 'tenure' has 1 infinite values"),
+    (lambda f: f, "target=churn,positive=yes", "unknown target column 'churn': did you mean 'churned'"),
+    (lambda f: f, "target=churned,positive=maybe",
+     "positive class 'maybe' is not a class of target 'churned'; classes (count): 'no' (68), 'yes' (12)"),
+    (lambda f: f, "target=plan", "target 'plan' has 3 classes and no positive class is declared"),
+    (lambda f: f, "target=churned", "target 'churned' is not 0/1 and no positive class is declared"),
+    (lambda f: f.assign(churned=f["churned"].where(~f.index.isin([2, 4]), None)), OK,
+     "target 'churned' has 2 missing values (rows 2, 4)"),
+    (lambda f: f, OK + ",drop=[idd]", "unknown drop column 'idd': did you mean 'id'"),
+])
+def test_bad_files_fail_in_one_line(tmp_path: Path, change, options: str, message: str) -> None:
+    path = write_csv(tmp_path / "churn.csv", change(churn_frame()))
+    with pytest.raises(DatasetError) as info:
+        load_dataset(f"file:{path}[{options}]")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_useless_columns_dropped_with_notices(tmp_path: Path) -> None:
+    rng = np.random.RandomState(1)
+    n = 200
+    frame = pd.DataFrame({
+        "x": rng.randn(n), "empty": [np.nan] * n, "same": [7] * n,
+        "customer": [f"c{i:04d}" for i in range(n)],          # identifier: 200 levels in 200 rows
+        "city": [f"city{i % 60}" for i in range(n)],          # 60 levels: high cardinality, kept
+        "y": [1] * 20 + [0] * (n - 20),
+    })
+    write_csv(tmp_path / "d.csv", frame)
+    dataset = load_dataset(f"file:{tmp_path / 'd.csv'}[target=y]")
+    assert list(dataset.X.columns) == ["x", "city"] and dataset.categorical == ["city"]
+    notices = " | ".join(dataset.meta["notices"])
+    assert "dropped 1 all-missing column: 'empty'" in notices and "dropped 1 constant column: 'same'" in notices
+    assert "dropped categorical column 'customer': 200 levels in 200 rows looks like an identifier" in notices
+    assert "categorical column 'city' has 60 levels" in notices
+
+
+GRID = """\
+name = "files"
+seed = 0
+datasets = [
+    {{file = "data/churn.csv", target = "churned", positive = "yes", categorical = ["region"], drop = ["id"]}},
+]
+models = ["logreg"]
+strategies = ["none", "class-weight"]
+
+[cv]
+n_splits = {n_splits}
+n_repeats = 1
+"""
+
+
+def test_grid_file_entry_relative_to_grid_runs_in_workers(tmp_path: Path) -> None:
+    (tmp_path / "grids" / "data").mkdir(parents=True)
+    csv = write_csv(tmp_path / "grids" / "data" / "churn.csv", churn_frame())
+    grid_file = tmp_path / "grids" / "g.toml"
+    grid_file.write_text(GRID.format(n_splits=3))
+    grid = load_grid(grid_file)
+    assert grid.datasets == [f"file:{csv}[target=churned,positive=yes,categorical=[region],drop=[id]]"]
+    run_grid(grid, tmp_path / "results", n_jobs=2)  # loky workers load the file by its canonical name
+    cells = read_cells(tmp_path / "results")
+    assert len(cells) == 6 and set(cells["status"]) == {"ok"}
+    stored = read_datasets(tmp_path / "results").set_index("name").loc[grid.datasets[0]]
+    assert stored["n_pos"] == 12 and stored["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+
+
+def test_too_few_positives_for_the_folds(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    frame = churn_frame()
+    frame["churned"] = ["yes"] * 3 + ["no"] * (N - 3)
+    write_csv(tmp_path / "data" / "churn.csv", frame)
+    grid_file = tmp_path / "g.toml"
+    grid_file.write_text(GRID.format(n_splits=5))
+    with pytest.raises(GridError) as info:
+        load_grid(grid_file)
+    assert str(info.value).startswith(f"{grid_file}:4: dataset 'file:")
+    assert "has 3 positives; stratified 5-fold CV needs at least 5" in str(info.value)
