@@ -6,8 +6,9 @@ rounding of its clusters), and label noise (`flip_y`) shuffles the labels of a r
 the rows among themselves instead of drawing new labels — the same kind of noise, but the class counts
 do not move (make_classification's own flip_y would add ~flip_y/2 of the rows as positives, which at
 prevalence 0.01 doubles the positives). Deterministic for a given name; float32 features; one million
-rows by twenty features take about a second and 80 MB. Workers regenerate the data from the name, so
-nothing is shipped to them.
+rows by twenty features take 80 MB and one to two seconds of one core. Workers regenerate the data from
+the name (once each: fit_cell caches it), so only the name is shipped to them;
+benchmarks/perf/synthetic_rows.py compares that with shipping the frame.
 """
 from __future__ import annotations
 
