@@ -104,9 +104,14 @@ def _fetch_dataset(did: int, name: str) -> None:
         "qualities": {k: qualities[k] for k in ("NumberOfClasses", "NumberOfInstances", "NumberOfFeatures",
                                                "MinorityClassSize", "MajorityClassSize") if k in qualities},
     }
+    text = [c for c in frame.columns if frame[c].dtype == object]  # mixed objects cannot go to Parquet
+    frame = frame.astype({c: "string" for c in text})
     folder = dataset_dir(did)
-    write_parquet_atomic(frame, folder / "data.parquet")
-    write_json_atomic(meta, folder / "meta.json")  # last: its presence means the copy is complete
+    try:
+        write_parquet_atomic(frame, folder / "data.parquet")
+        write_json_atomic(meta, folder / "meta.json")  # last: its presence means the copy is complete
+    except Exception as exc:  # noqa: BLE001 - disk full, permissions, unconvertible columns
+        raise DatasetError(f"dataset {name!r}: cannot store the fetched copy in {folder}: {_one_line(exc)}") from None
 
 
 def cached_dataset(did: int, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:

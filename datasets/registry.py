@@ -160,6 +160,7 @@ def load_dataset(name: str) -> Dataset:
     extras = {k: v for k, v in dataset.meta.items() if k not in {"n", "d", "n_pos", "ir", "n_categorical",
                                                                  "missing_rate"}}
     extras.setdefault("source", scheme_of(canonical))
+    extras.setdefault("data", "bundled" if canonical in manifest() else "loaded")
     dataset.meta = describe(dataset.X, dataset.y, dataset.categorical, **extras)
     if notices:
         dataset.meta["notices"] = notices
