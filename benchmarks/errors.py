@@ -1,6 +1,7 @@
 """Which exceptions are the user's to fix (shown as one line, exit 2) rather than imbench bugs."""
 from __future__ import annotations
 
+from analysis.prior_shift import ShiftInputError
 from benchmarks.execution import BackendError
 from benchmarks.grid import GridError
 from benchmarks.metrics import UnknownMetricError
@@ -16,4 +17,4 @@ class UserError(Exception):
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     UserError, GridError, StoreError, DatasetError, UnknownNameError, InvalidParamsError, BackendError,
-    UnknownMetricError)
+    UnknownMetricError, ShiftInputError)

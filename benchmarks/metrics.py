@@ -75,15 +75,59 @@ def _precision_at_recall(precision: np.ndarray, recall: np.ndarray, min_recall: 
     return float(precision[ok].max()) if ok.any() else 0.0
 
 
-def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> float:
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, n_bins: int = 10,
+                               sample_weight: np.ndarray | None = None) -> float:
     """ECE with equal-mass bins: sort by probability, cut into `n_bins` groups of equal size (±1 row,
-    `np.array_split`), and average |mean(p) − mean(y)| weighted by group size."""
+    `np.array_split`), and average |mean(p) − mean(y)| weighted by group size.
+
+    With `sample_weight` the bins hold equal *weight* instead (see `weighted_calibration_errors`);
+    unit weights give exactly the unweighted value.
+    """
+    if sample_weight is not None:
+        proba = np.asarray(proba, dtype=float)
+        order = np.argsort(proba, kind="stable")
+        weights = np.asarray(sample_weight, dtype=float)[order]
+        return float(weighted_calibration_errors(np.asarray(y_true)[order], proba[order][None, :],
+                                                 weights[None, :], n_bins)[0])
     order = np.argsort(proba, kind="stable")
     total = 0.0
     for idx in np.array_split(order, min(n_bins, len(order))):
         if len(idx):
             total += len(idx) * abs(float(proba[idx].mean()) - float(y_true[idx].mean()))
     return total / len(proba)
+
+
+def equal_mass_edges(n: int, n_bins: int) -> np.ndarray:
+    """Bin edges as fractions of the total mass, exactly where `np.array_split` cuts n rows into
+    min(n_bins, n) groups (the first n mod k groups one row larger)."""
+    k = min(n_bins, n)
+    sizes = np.full(k, n // k)
+    sizes[: n % k] += 1
+    return np.concatenate([[0], np.cumsum(sizes)]) / n
+
+
+def weighted_calibration_errors(y_sorted: np.ndarray, proba_rows: np.ndarray, weight_rows: np.ndarray,
+                                n_bins: int = 10) -> np.ndarray:
+    """Weighted equal-mass ECE of several weightings/probability versions of one fold at once.
+
+    Rows must already be sorted by probability (every row of `proba_rows` in the same order, as prior
+    corrections preserve it). Bin edges sit at the same fractions of the total weight as
+    `np.array_split` puts them for the number of rows, so unit weights reproduce the unweighted ECE
+    exactly; a row whose weight straddles an edge is split between the two bins in proportion.
+    Written here because no library offers a weighted equal-mass ECE. Returns one ECE per row.
+    """
+    y = np.asarray(y_sorted, dtype=float)
+    proba_rows = np.atleast_2d(proba_rows)
+    weight_rows = np.atleast_2d(weight_rows)
+    fractions = equal_mass_edges(y.size, n_bins)
+    out = np.empty(len(proba_rows))
+    for i, (p, w) in enumerate(zip(proba_rows, weight_rows)):
+        cum_w = np.concatenate([[0.0], np.cumsum(w)])
+        edges = fractions * cum_w[-1]
+        mass_p = np.diff(np.interp(edges, cum_w, np.concatenate([[0.0], np.cumsum(w * p)])))
+        mass_y = np.diff(np.interp(edges, cum_w, np.concatenate([[0.0], np.cumsum(w * y)])))
+        out[i] = np.sum(np.abs(mass_p - mass_y)) / cum_w[-1]
+    return out
 
 
 def calibration_intercept_slope(y_true: np.ndarray, proba: np.ndarray, max_iter: int = 100
@@ -116,18 +160,28 @@ def calibration_intercept_slope(y_true: np.ndarray, proba: np.ndarray, max_iter:
     return float("nan"), float("nan")  # diverging: the classes are (quasi-)separated
 
 
-def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, suffix: str) -> dict[str, float]:
+def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, suffix: str,
+                      sample_weight: np.ndarray | None = None) -> dict[str, float]:
     """F1, MCC, balanced accuracy, precision, recall and alert rate at one decision threshold.
 
     From the confusion counts directly (checked against scikit-learn's functions in the tests),
-    because the per-call validation of those functions costs more than the arithmetic.
+    because the per-call validation of those functions costs more than the arithmetic. With
+    `sample_weight` the counts are sums of weights (the alert rate is the alerted share of weight).
     """
     pred = proba >= threshold
     positive = y_true == 1
-    tp = float(np.sum(pred & positive))
-    fp = float(np.sum(pred & ~positive))
-    fn = float(np.sum(~pred & positive))
-    tn = float(len(pred) - tp - fp - fn)
+    if sample_weight is None:
+        tp = float(np.sum(pred & positive))
+        fp = float(np.sum(pred & ~positive))
+        fn = float(np.sum(~pred & positive))
+        total = float(len(pred))
+    else:
+        weight = np.asarray(sample_weight, dtype=float)
+        tp = float(weight[pred & positive].sum())
+        fp = float(weight[pred & ~positive].sum())
+        fn = float(weight[~pred & positive].sum())
+        total = float(weight.sum())
+    tn = total - tp - fp - fn
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     specificity = tn / (tn + fp) if tn + fp else 0.0
@@ -138,7 +192,7 @@ def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, s
         f"balanced_accuracy{suffix}": (recall + specificity) / 2,
         f"precision{suffix}": precision,
         f"recall{suffix}": recall,
-        f"alert_rate{suffix}": (tp + fp) / len(pred),
+        f"alert_rate{suffix}": (tp + fp) / total,
     }
 
 

@@ -1,0 +1,170 @@
+"""Alert budgets: a team can review N alerts a day out of a population of M — which strategy delivers
+that volume at the precision it needs, and what happens to both when the share of positives drifts?
+
+Per fold, the threshold is picked on the training fold's out-of-fold predictions only
+(`analysis.thresholds.threshold_for_budget`): alert rate ≈ N/M with precision ≥ the floor, else fewer
+alerts that keep the floor, else the most precise threshold within the budget (the status says
+which). The realized alerts per day, precision and recall are then read on the test fold, unshifted
+and reweighted to each shifted prior (`analysis.prior_shift`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.folds import MISSING_TRAIN_PREDICTIONS, StoredFold, StoredFolds, load_folds
+from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
+                                  shifted_prior)
+from analysis.stress import bootstrap_interval
+from analysis.thresholds import threshold_for_budget
+from benchmarks.metrics import threshold_metrics
+
+
+@dataclass(frozen=True)
+class Budget:
+    alerts_per_day: float
+    population_per_day: float
+    min_precision: float
+
+    @property
+    def alert_rate(self) -> float:
+        return self.alerts_per_day / self.population_per_day
+
+    def check(self) -> "Budget":
+        if not (self.alerts_per_day > 0 and self.population_per_day > 0):
+            raise ShiftInputError("--alerts-per-day and --population-per-day must be positive")
+        if self.alerts_per_day > self.population_per_day:
+            raise ShiftInputError(f"--alerts-per-day ({self.alerts_per_day:g}) cannot exceed --population-per-day "
+                                  f"({self.population_per_day:g})")
+        check_fraction(self.min_precision, "--min-precision")
+        return self
+
+
+@dataclass
+class BudgetResult:
+    folds: pd.DataFrame
+    budget: Budget
+    shifts: tuple[float, ...]
+    labels: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return bool((self.folds["status"] != "unavailable").any())
+
+
+def budget_fold(fold: StoredFold, budget: Budget, shifts: tuple[float, ...]) -> list[dict[str, object]]:
+    """One row per shift: the threshold chosen on the training fold and what it does on the test fold."""
+    base = {**fold.identity(), "budget_alert_rate": budget.alert_rate}
+    if not fold.has_train_predictions:
+        return [{**base, "shift": s, "status": "unavailable"} for s in shifts]
+    choice = threshold_for_budget(fold.train_y, fold.train_proba, budget.alert_rate, budget.min_precision)
+    base.update(status=choice.status, threshold=choice.threshold, train_alert_rate=choice.alert_rate,
+                train_precision=choice.precision, train_recall=choice.recall)
+    test = fold.test
+    rows = []
+    for s in shifts:
+        target = shifted_prior(test.prevalence, s)
+        m = threshold_metrics(test.y, test.proba, choice.threshold, "",
+                              sample_weight=shift_weights(test.y, target, test.prevalence))
+        precision = m["precision"] if m["alert_rate"] > 0 else math.nan
+        rows.append({**base, "shift": s, "shifted_prior": target, "alert_rate": m["alert_rate"],
+                     "alerts_per_day": m["alert_rate"] * budget.population_per_day, "precision": precision,
+                     "recall": m["recall"], "floor_held": bool(precision >= budget.min_precision)})
+    return rows
+
+
+def run_budget(source: str | Path | StoredFolds, alerts_per_day: float = 100, population_per_day: float = 20_000,
+               min_precision: float = 0.85, shifts: tuple[float, ...] | str = DEFAULT_SHIFTS) -> BudgetResult:
+    budget = Budget(float(alerts_per_day), float(population_per_day), float(min_precision)).check()
+    shifts = parse_shifts(shifts)
+    stored = source if isinstance(source, StoredFolds) else load_folds(source)
+    if not stored.folds:
+        raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions")
+    rows = [row for fold in stored.folds for row in budget_fold(fold, budget, shifts)]
+    frame = pd.DataFrame(rows)
+    for name in ("threshold", "train_alert_rate", "train_precision", "train_recall", "shifted_prior", "alert_rate",
+                 "alerts_per_day", "precision", "recall", "floor_held"):
+        if name not in frame.columns:
+            frame[name] = np.nan
+    notes = stored.notes()
+    smallest = min((len(f.train_y) for f in stored.folds if f.has_train_predictions), default=0)
+    if smallest and budget.alert_rate * smallest < 1:
+        notes.append(f"the budget is {budget.alert_rate:.3%} of the population: below one row on training folds of "
+                     f"fewer than {math.ceil(1 / budget.alert_rate)} rows (smallest here: {smallest}), where the "
+                     "nearest achievable alert rate is used")
+    return BudgetResult(frame, budget, shifts, stored.labels, notes)
+
+
+def as_budget_result(source: BudgetResult | str | Path, **options: object) -> BudgetResult:
+    return source if isinstance(source, BudgetResult) else run_budget(source, **options)  # type: ignore[arg-type]
+
+
+def budget_table(source: BudgetResult | str | Path, **options: object) -> pd.DataFrame:
+    """Per (model, strategy, shift): over datasets (fold means first) the mean realized alerts per day,
+    precision and recall with 95 % bootstrap intervals, how many datasets keep the precision floor
+    (fold-mean precision ≥ floor), and how the thresholds were settled (fold counts per status)."""
+    result = as_budget_result(source, **options)
+    frame = result.folds[result.folds["status"] != "unavailable"]
+    if frame.empty:
+        return pd.DataFrame(columns=["model", "strategy", "shift", "datasets"])
+    per_dataset = frame.groupby(["model", "strategy", "shift", "dataset"], sort=True)[
+        ["alerts_per_day", "precision", "recall", "train_alert_rate", "train_precision"]].mean()
+    rows = []
+    for (model, strategy, s), part in per_dataset.groupby(level=["model", "strategy", "shift"]):
+        row: dict[str, object] = {"model": model, "strategy": strategy, "shift": s, "datasets": len(part),
+                                  "budget_per_day": result.budget.alerts_per_day}
+        for name in ("alerts_per_day", "precision", "recall"):
+            row[name] = part[name].mean()
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = bootstrap_interval(part[name])
+        row["keeps_floor"] = int((part["precision"] >= result.budget.min_precision).sum())
+        row["train_precision"] = part["train_precision"].mean()
+        statuses = frame[(frame["model"] == model) & (frame["strategy"] == strategy) & (frame["shift"] == s)]
+        counts = statuses["status"].value_counts()
+        for status in ("on budget", "floor", "best precision"):
+            row[f"folds_{status.replace(' ', '_')}"] = int(counts.get(status, 0))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plot_budget(source: BudgetResult | str | Path, **options: object) -> Figure:
+    """Realized alerts per day and precision vs prior shift, per strategy, against the budget and floor
+    (recall is not drawn: under label shift it does not change, being a share of the positives)."""
+    from analysis.shift_outputs import colors_for, legend_outside, panel_grid, shift_axis
+
+    result = as_budget_result(source, **options)
+    table = budget_table(result)
+    models = sorted(table["model"].unique()) if len(table) else []
+    colors = colors_for(result.labels)
+    fig, axes = panel_grid(max(len(models), 1), 2, width=4.6, height=3.3)
+    panels = (("alerts_per_day", "realized alerts per day", result.budget.alerts_per_day, "budget"),
+              ("precision", "precision", result.budget.min_precision, "precision floor"))
+    for i, model in enumerate(models):
+        part = table[table["model"] == model]
+        for j, (metric, label, line, line_label) in enumerate(panels):
+            ax = axes[i, j]
+            for strategy, rows in part.groupby("strategy", sort=True):
+                color = colors.get(strategy)
+                ax.plot(rows["shift"], rows[metric], marker="o", ms=4, lw=1.6, color=color, label=strategy)
+                ax.fill_between(rows["shift"], rows[f"{metric}_ci_low"], rows[f"{metric}_ci_high"], color=color,
+                                alpha=0.12, lw=0)
+            if line is not None:
+                ax.axhline(line, color="black", ls="--", lw=1, label=line_label)
+            shift_axis(ax, result.shifts)
+            ax.set_title(f"{model} — {label}", fontsize=9)
+            ax.set_xlabel("prior shift s (π' = s·π)")
+    if not models:
+        axes[0, 0].text(0.5, 0.5, MISSING_TRAIN_PREDICTIONS[:60] + "…", ha="center", va="center", fontsize=8)
+    legend_outside(fig, axes)
+    b = result.budget
+    fig.suptitle(f"Alert budget {b.alerts_per_day:g}/day of {b.population_per_day:g} ({b.alert_rate:.2%}), precision "
+                 f"floor {b.min_precision:g}\nthreshold from training out-of-fold predictions, realized on the test "
+                 "fold (mean over datasets, 95 % bootstrap band)", fontsize=10, x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+

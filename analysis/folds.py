@@ -1,0 +1,152 @@
+"""The stored folds the prior-shift, calibration and budget analyses work on, loaded once.
+
+Each ok cell becomes a `StoredFold`: its test-fold predictions (sorted once), its training fold's
+out-of-fold predictions when the grid stored them (`[cv] inner_folds = k`), the training fold's
+prevalence, the prior its model was trained at (`analysis.prior_shift.model_prior`) and the
+post-hoc threshold it deployed, if any. Nothing is refitted.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.prior_shift import model_prior
+from analysis.shift_metrics import SortedFold
+from benchmarks.store import read_cells, read_datasets, read_meta, read_predictions
+
+#: One line for every store without training-fold predictions.
+MISSING_TRAIN_PREDICTIONS = (
+    "no training-fold out-of-fold predictions in this store, so precision, recall and alert rate at a threshold "
+    "chosen on training data are unavailable (post-hoc threshold strategies excepted): add `inner_folds = 3` under "
+    "[cv] in the grid and run it into a new results folder (--results)")
+
+
+@lru_cache(maxsize=None)
+def strategy_info(strategy: str) -> tuple[str, bool | None]:
+    """(family, whether it trains at another prior than the data's) of a registered strategy, or
+    ("unknown", None) when the store outlived the code that wrote it."""
+    try:
+        from strategies import get_strategy
+
+        found = get_strategy(strategy)
+    except Exception:  # unregistered, or the strategies package failed to import
+        return "unknown", None
+    shifts = getattr(found, "shifts_prior", None)
+    return found.family, shifts if isinstance(shifts, bool) else None
+
+
+@dataclass(frozen=True)
+class StoredFold:
+    key: str
+    dataset: str
+    model: str
+    strategy: str
+    label: str
+    family: str
+    repeat: int
+    fold: int
+    test: SortedFold
+    train_y: np.ndarray | None
+    train_proba: np.ndarray | None
+    #: Prevalence of the training fold: the prior at deployment when nothing shifts.
+    train_prior: float
+    #: Prior the model's probabilities are calibrated to, and the rule that said so (PRIOR_RULES).
+    model_prior: float
+    prior_rule: str
+    #: Threshold a post-hoc threshold strategy chose on the training fold (`extra["threshold"]`).
+    posthoc_threshold: float | None
+
+    @property
+    def has_train_predictions(self) -> bool:
+        return self.train_proba is not None
+
+    def identity(self) -> dict[str, Any]:
+        return {"key": self.key, "dataset": self.dataset, "model": self.model, "strategy": self.label,
+                "family": self.family, "repeat": self.repeat, "fold": self.fold}
+
+
+@dataclass
+class StoredFolds:
+    """Every ok fold of a run, all cells (failures included, for counting) and the run's ECE bins."""
+
+    results_dir: Path
+    cells: pd.DataFrame
+    folds: list[StoredFold]
+    ece_bins: int
+
+    @property
+    def n_with_train_predictions(self) -> int:
+        return sum(f.has_train_predictions for f in self.folds)
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted(self.cells["label"].unique()) if len(self.cells) else []
+
+    def notes(self) -> list[str]:
+        """What is missing and how to get it (one line each)."""
+        notes = []
+        if self.folds and self.n_with_train_predictions == 0:
+            notes.append(MISSING_TRAIN_PREDICTIONS)
+        elif self.n_with_train_predictions < len(self.folds):
+            notes.append(f"{len(self.folds) - self.n_with_train_predictions} of {len(self.folds)} folds have no "
+                         "training-fold out-of-fold predictions; their thresholds are unavailable")
+        failed = int((self.cells["status"] != "ok").sum()) if len(self.cells) else 0
+        if failed:
+            notes.append(f"{failed} cells are not ok (error, timeout, crashed or skipped) and are left out; "
+                         "a strategy is only summarised on datasets where all its folds are ok")
+        return notes
+
+
+def _train_prior(row: Any, test_y: np.ndarray, train_y: np.ndarray | None, datasets: pd.DataFrame) -> float:
+    """The training fold's prevalence: from its stored labels, else dataset totals minus the test fold."""
+    if train_y is not None:
+        return float(np.mean(train_y))
+    if row.dataset in datasets.index and {"n", "n_pos"} <= set(datasets.columns):
+        n, n_pos = datasets.loc[row.dataset, ["n", "n_pos"]]
+        if pd.notna(n) and pd.notna(n_pos) and n > len(test_y):
+            return float((n_pos - test_y.sum()) / (n - len(test_y)))
+    return float(np.mean(test_y))  # stratified folds: the test prevalence is the training one ±1 row
+
+
+def _threshold(extra: dict[str, Any]) -> float | None:
+    value = extra.get("threshold")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def load_folds(results_dir: str | Path) -> StoredFolds:
+    """Read cells, predictions and dataset metadata of a run (StoreError if it is not a store)."""
+    results_dir = Path(results_dir)
+    cells = read_cells(results_dir)
+    spec = read_meta(results_dir).get("spec") or {}
+    ece_bins = int((spec.get("metrics") or {}).get("ece_bins", 10))
+    datasets = read_datasets(results_dir)
+    datasets = datasets.set_index("name") if "name" in datasets.columns else datasets
+    ok = cells[cells["status"] == "ok"]
+    test = _by_key(read_predictions(results_dir, list(ok["key"])))
+    train = _by_key(read_predictions(results_dir, list(ok["key"]), table="train_predictions"))
+    folds = []
+    for row in ok.itertuples(index=False):
+        if row.key not in test:
+            continue
+        y, proba = test[row.key]
+        train_y, train_proba = train.get(row.key, (None, None))
+        params = json.loads(row.params) if row.params else {}
+        extra = json.loads(row.extra) if row.extra else {}
+        family, shifts_prior = strategy_info(row.strategy)
+        prior = _train_prior(row, y, train_y, datasets)
+        m_prior, rule = model_prior(family, params, extra, prior, shifts_prior)
+        folds.append(StoredFold(row.key, row.dataset, row.model, row.strategy, row.label, family, int(row.repeat),
+                                int(row.fold), SortedFold.from_arrays(y, proba), train_y, train_proba, prior, m_prior,
+                                rule, _threshold(extra)))
+    return StoredFolds(results_dir, cells, folds, ece_bins)
+
+
+def _by_key(predictions: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {key: (part["y_true"].to_numpy(), part["proba"].to_numpy())
+            for key, part in predictions.groupby("key", sort=False)}

@@ -1,0 +1,167 @@
+"""Label (prior) shift from stored predictions: shifted priors, importance weights, Bayes prior
+correction, the Saerens–Latinne–Decaestecker EM prior estimate, and the prior a model was trained at.
+
+Label shift means p(x | y) stays fixed while the share of positives moves from π to π'. Then a test
+fold drawn at prior π represents the shifted population exactly when each positive row is weighted
+π'/π and each negative row (1 − π')/(1 − π): no refit, no subsampling (which only approximates the
+same expectation with Monte Carlo noise; `benchmarks/perf/stress_speed.py` compares the two).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+#: A shifted prior is clipped into this closed interval so it stays inside (0, 1).
+PRIOR_BOUNDS = (1e-3, 1 - 1e-3)
+#: s multiplies the positive prior; 0.67 and 1.5 are the ±50 % stress, 0.5 and 2 halve and double it.
+DEFAULT_SHIFTS = (0.5, 0.67, 1.0, 1.5, 2.0)
+
+
+class ShiftInputError(ValueError):
+    """Options the prior-shift analyses cannot use (a non-positive shift, a precision outside (0, 1], …)."""
+
+
+def parse_shifts(text: str | Iterable[float]) -> tuple[float, ...]:
+    """`"0.5,0.67,1,1.5,2"` (or numbers) → sorted unique positive shifts, always including 1 (the
+    unshifted reference every comparison is made against)."""
+    items = [t.strip() for t in text.split(",") if t.strip()] if isinstance(text, str) else list(text)
+    shifts = []
+    for item in items:
+        try:
+            value = float(item)
+        except (TypeError, ValueError):
+            raise ShiftInputError(f"--shifts: {item!r} is not a number (expected e.g. 0.5,0.67,1,1.5,2)") from None
+        if not math.isfinite(value) or value <= 0:
+            raise ShiftInputError(f"--shifts: a shift multiplies the positive prior and must be > 0, got {item}")
+        shifts.append(value)
+    if not shifts:
+        raise ShiftInputError("--shifts: give at least one shift, e.g. 0.5,0.67,1,1.5,2")
+    return tuple(sorted(set(shifts) | {1.0}))
+
+
+def check_fraction(value: float, name: str) -> float:
+    """A precision or rate option must lie in (0, 1]."""
+    if not (0 < value <= 1):
+        raise ShiftInputError(f"{name} must be in (0, 1], got {value:g}")
+    return float(value)
+
+
+def shifted_prior(prior: float, shift: float) -> float:
+    """π' = s·π, clipped into PRIOR_BOUNDS (s = 2 on a balanced dataset cannot make every row positive)."""
+    return float(np.clip(shift * prior, *PRIOR_BOUNDS))
+
+
+def class_weights(prior: float, target_prior: float) -> tuple[float, float]:
+    """Importance weights (w_pos, w_neg) = (π'/π, (1 − π')/(1 − π)) that carry a sample at prior π to
+    prior π' under label shift; they keep the total weight equal to the number of rows."""
+    if not (0 < prior < 1):
+        raise ValueError(f"the test prior must be in (0, 1) to reweight, got {prior}")
+    return target_prior / prior, (1 - target_prior) / (1 - prior)
+
+
+def shift_weights(y_true: np.ndarray, target_prior: float, prior: float | None = None) -> np.ndarray:
+    """Per-row label-shift weights for a fold whose prevalence is `prior` (default: its own)."""
+    y = np.asarray(y_true)
+    prior = float(y.mean()) if prior is None else prior
+    w_pos, w_neg = class_weights(prior, target_prior)
+    return np.where(y == 1, w_pos, w_neg)
+
+
+def odds(p: float | np.ndarray) -> float | np.ndarray:
+    return p / (1 - p)
+
+
+def adjust_prior(proba: np.ndarray | float, from_prior: float | np.ndarray, to_prior: float | np.ndarray
+                 ) -> np.ndarray:
+    """Bayes prior correction: posterior odds scale with the prior odds, odds' = odds · o(π_to) / o(π_from).
+
+    Written in odds (not logits) so that probabilities of exactly 0 and 1 stay 0 and 1 without
+    clipping. Broadcasts: `to_prior` may be a column of priors (one row of output per prior).
+    """
+    p = np.asarray(proba, dtype=float)
+    ratio = np.asarray(odds(np.asarray(to_prior, dtype=float)) / odds(np.asarray(from_prior, dtype=float)))
+    return ratio * p / (ratio * p + (1 - p))
+
+
+def em_prior(proba: np.ndarray, model_prior: float, sample_weight: np.ndarray | None = None,
+             tol: float = 1e-7, max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    """Saerens, Latinne & Decaestecker (2002) EM estimate of an unlabelled sample's positive prior.
+
+    E-step: correct the posteriors from the prior the model was trained at to the current estimate;
+    M-step: the new estimate is their (weighted) mean. Written here because no maintained Python
+    library exposes it for plain probability arrays. Uses the probabilities only, never labels;
+    `sample_weight` (one row per population, shape (S, n)) represents a reweighted population, so
+    all S shifted versions of a fold are estimated at once. Returns (estimates (S,), converged (S,)).
+    Stops when every estimate moves less than `tol` relative to itself.
+    """
+    p = np.asarray(proba, dtype=float)
+    weights = np.ones((1, p.size)) if sample_weight is None else np.atleast_2d(np.asarray(sample_weight, float))
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    estimate = np.full(weights.shape[0], float(model_prior))
+    converged = np.zeros(weights.shape[0], dtype=bool)
+    for _ in range(max_iter):
+        posterior = adjust_prior(p[None, :], model_prior, estimate[:, None])
+        new = np.clip(np.sum(weights * posterior, axis=1), 1e-12, 1 - 1e-12)
+        converged = np.abs(new - estimate) <= tol * np.maximum(estimate, 1e-12)
+        estimate = new
+        if converged.all():
+            break
+    return estimate, converged
+
+
+# --- the prior a model was trained at ------------------------------------------------------------
+
+#: How `model_prior` decided, for the notes under each table.
+PRIOR_RULES = {
+    "recorded": "the cell recorded it (`extra['training_prior']`, the positive share the fitted model learned from)",
+    "data": "the strategy does not change the prior (family none, or `shifts_prior = False`): the training fold's "
+            "prevalence",
+    "sampling_ratio": "resampled to minority/majority = max(sampling_ratio, the fold's own ratio) → r/(1+r)",
+    "class_weight": "positives weighted by w (balanced: n_neg/n_pos) → w·π/(w·π + 1 − π)",
+    "assumed": "strategy with no known rule: assumed to predict at the training fold's prevalence",
+}
+#: Keys under which a cell's `extra` may record the prior its model learned at.
+RECORDED_PRIOR_KEYS = ("training_prior", "model_prior")
+#: Families whose sampler takes imbalanced-learn's `sampling_ratio`.
+SAMPLING_FAMILIES = frozenset({"undersampling", "oversampling", "hybrid", "ensemble"})
+
+
+def _positive_number(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+def model_prior(family: str, params: Mapping[str, Any], extra: Mapping[str, Any], train_prior: float,
+                shifts_prior: bool | None = None) -> tuple[float, str]:
+    """The positive prior the model's probabilities are calibrated to, and which rule (PRIOR_RULES) said so.
+
+    Resampling and class weighting train a model at a different prior than the data's, so its
+    probabilities must be corrected from *that* prior. The rule, in order: the value the cell
+    recorded from the fitted model; a strategy that declares it keeps the prior (`shifts_prior =
+    False`) or family `none` → the training fold's prevalence; a resampling family with
+    `sampling_ratio` (minority/majority after resampling, as imbalanced-learn defines it; a ratio
+    below the fold's own leaves it unchanged); the weighting family with `ratio` (a positive weight w
+    scales the positives' share of the loss like w-fold duplication); anything else → the training
+    fold's prevalence, flagged `assumed`.
+    """
+    for key in RECORDED_PRIOR_KEYS:
+        recorded = _positive_number((extra or {}).get(key))
+        if recorded is not None and recorded < 1:
+            return recorded, "recorded"
+    if family == "none" or shifts_prior is False:
+        return train_prior, "data"
+    params = params or {}
+    ratio = _positive_number(params.get("sampling_ratio"))
+    if family in SAMPLING_FAMILIES and ratio is not None:
+        effective = max(ratio, float(odds(train_prior)))
+        return effective / (1 + effective), "sampling_ratio"
+    if family == "weighting":
+        weight = params.get("ratio")
+        value = 1 / float(odds(train_prior)) if weight == "balanced" else _positive_number(weight)
+        if value is not None:
+            return value * train_prior / (value * train_prior + 1 - train_prior), "class_weight"
+    return train_prior, "assumed"

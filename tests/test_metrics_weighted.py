@@ -1,0 +1,94 @@
+"""The `sample_weight` extensions of benchmarks.metrics and the threshold choices on training data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
+
+from analysis.thresholds import OperatingCurve, threshold_for_budget, threshold_for_precision
+from benchmarks.metrics import equal_mass_edges, expected_calibration_error, threshold_metrics
+
+
+def _sample(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.6, 4, size=n)
+    y = (rng.random(n) < np.clip(1.3 * p, 0, 1)).astype(int)
+    return y, p
+
+
+@pytest.mark.parametrize("n", [7, 10, 103, 1000])
+def test_unit_weights_give_the_unweighted_ece(n: int) -> None:
+    y, p = _sample(n, n)
+    assert expected_calibration_error(y, p, 10, sample_weight=np.ones(n)) == pytest.approx(
+        expected_calibration_error(y, p, 10), abs=1e-12)
+    # a constant weight is no weight at all
+    assert expected_calibration_error(y, p, 10, sample_weight=np.full(n, 3.7)) == pytest.approx(
+        expected_calibration_error(y, p, 10), abs=1e-12)
+
+
+def test_integer_weights_equal_replicated_rows() -> None:
+    y = np.array([0, 1, 0, 1, 1, 0])
+    p = np.array([0.1, 0.2, 0.35, 0.5, 0.8, 0.9])
+    weights = np.array([2, 1, 1, 2, 3, 1])  # 10 replicated rows, 2 bins of 5 on both sides
+    replicated_y, replicated_p = np.repeat(y, weights), np.repeat(p, weights)
+    assert expected_calibration_error(y, p, 2, sample_weight=weights) == pytest.approx(
+        expected_calibration_error(replicated_y, replicated_p, 2), abs=1e-12)
+
+
+def test_weighted_ece_splits_a_straddling_row_by_hand() -> None:
+    # weights 1, 2, 1 (total 4), 2 bins: the edge at 2 cuts the middle row in half
+    y = np.array([0, 1, 1])
+    p = np.array([0.2, 0.5, 0.6])
+    # bin 1: 1×0.2 + 1×0.5 → mean p 0.35, mean y 0.5; bin 2: 1×0.5 + 1×0.6 → mean p 0.55, mean y 1
+    expected = (abs(0.35 - 0.5) * 2 + abs(0.55 - 1.0) * 2) / 4
+    assert expected_calibration_error(y, p, 2, sample_weight=np.array([1, 2, 1])) == pytest.approx(expected)
+
+
+def test_equal_mass_edges_match_array_split() -> None:
+    for n, k in ((10, 3), (7, 10), (100, 10)):
+        sizes = [len(part) for part in np.array_split(np.arange(n), min(k, n))]
+        assert np.diff(equal_mass_edges(n, k) * n) == pytest.approx(sizes)
+
+
+def test_weighted_threshold_metrics_against_scikit_learn() -> None:
+    y, p = _sample(400, 3)
+    weights = np.where(y == 1, 2.5, 0.7)
+    pred = (p >= 0.3).astype(int)
+    m = threshold_metrics(y, p, 0.3, "@t", sample_weight=weights)
+    assert m["f1@t"] == pytest.approx(f1_score(y, pred, sample_weight=weights))
+    assert m["mcc@t"] == pytest.approx(matthews_corrcoef(y, pred, sample_weight=weights))
+    assert m["balanced_accuracy@t"] == pytest.approx(balanced_accuracy_score(y, pred, sample_weight=weights))
+    assert m["precision@t"] == pytest.approx(precision_score(y, pred, sample_weight=weights))
+    assert m["recall@t"] == pytest.approx(recall_score(y, pred, sample_weight=weights))
+    assert m["alert_rate@t"] == pytest.approx(np.sum(weights * pred) / np.sum(weights))
+    assert threshold_metrics(y, p, 0.3, "") == threshold_metrics(y, p, 0.3, "", sample_weight=np.ones(400))
+
+
+Y = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0, 0])
+S = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+# alerts at each threshold (highest first): precision 1, 1, 2/3, 3/4, 3/5, 1/2, 4/7, ...
+
+
+def test_operating_curve_by_hand() -> None:
+    curve = OperatingCurve.from_scores(Y, S)
+    assert curve.precision[:4] == pytest.approx([1, 1, 2 / 3, 3 / 4])
+    assert curve.alert_rate[:3] == pytest.approx([0.1, 0.2, 0.3])
+    assert curve.recall[3] == pytest.approx(0.75)
+
+
+def test_threshold_for_precision_takes_the_most_recall_meeting_the_target() -> None:
+    assert threshold_for_precision(Y, S, 0.75) == 0.8     # 3 of 4 alerts, recall 3/4
+    assert threshold_for_precision(Y, S, 0.55) == 0.5     # 4 of 7 alerts, recall 1
+    assert threshold_for_precision(Y, S, 1.0) == 0.9
+    assert np.isnan(threshold_for_precision(np.array([0, 1]), np.array([0.9, 0.1]), 0.9))
+
+
+def test_threshold_for_budget_statuses() -> None:
+    on_budget = threshold_for_budget(Y, S, alert_rate=0.4, min_precision=0.7)
+    assert (on_budget.threshold, on_budget.status) == (0.8, "on budget")
+    assert on_budget.alert_rate == pytest.approx(0.4) and on_budget.precision == pytest.approx(0.75)
+    floor = threshold_for_budget(Y, S, alert_rate=0.5, min_precision=0.7)  # 5 alerts: precision 3/5 < 0.7
+    assert (floor.threshold, floor.status) == (0.8, "floor")
+    best = threshold_for_budget(1 - Y, S, alert_rate=0.3, min_precision=0.9)  # top rows are negatives now
+    assert best.status == "best precision" and best.precision == pytest.approx(1 / 3)
+    assert best.threshold == 0.85
