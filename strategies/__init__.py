@@ -1,7 +1,9 @@
 """Strategy and model registries; every module in this package registers itself on import.
 
-Discovery is by convention (benchopt-style): importing `strategies` imports each module here, and a
-module that fails to import disables only itself, with a one-line warning.
+Discovery is by convention (benchopt-style): importing `strategies` imports each module here; the
+modules installed packages declare in the entry-point group `imbench.strategies` (or `imbench.models`)
+and the plugin directories in IMBENCH_PLUGINS follow before the first registry lookup
+(strategies/plugins.py). A module that fails to import disables only itself, with a one-line warning.
 """
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ import pkgutil
 
 from strategies.base import STRATEGIES, Strategy, TrainingContext, get_strategy, register_strategy
 from strategies.models import MODELS, ModelSpec, get_model, register_model
-from strategies.plugins import PLUGIN_FAILURES, disable, env_plugin_dirs, load_plugin_dirs
-from strategies.registry import UnknownNameError
+from strategies.plugins import PLUGIN_FAILURES, disable, load_external_plugins
+from strategies.posthoc import POSTHOC, PostHoc, register_posthoc
+from strategies.registry import UnknownNameError, before_first_lookup
 
 #: Marks this package as imbench's own (the top-level name is generic).
 IMBENCH_PACKAGE = True
 
-_INFRASTRUCTURE = {"base", "models", "registry", "preprocessing", "plugins"}
+_INFRASTRUCTURE = {"base", "models", "registry", "preprocessing", "plugins", "posthoc", "resampling"}
 
 
 def _import_builtin_modules() -> None:
@@ -30,7 +33,7 @@ def _import_builtin_modules() -> None:
 
 
 _import_builtin_modules()
-load_plugin_dirs(env_plugin_dirs())
+before_first_lookup(load_external_plugins)
 
-__all__ = ["MODELS", "PLUGIN_FAILURES", "STRATEGIES", "ModelSpec", "Strategy", "TrainingContext", "UnknownNameError",
-           "get_model", "get_strategy", "register_model", "register_strategy"]
+__all__ = ["MODELS", "PLUGIN_FAILURES", "POSTHOC", "STRATEGIES", "ModelSpec", "PostHoc", "Strategy", "TrainingContext",
+           "UnknownNameError", "get_model", "get_strategy", "register_model", "register_posthoc", "register_strategy"]

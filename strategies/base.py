@@ -2,19 +2,32 @@
 
 A strategy declares its family, its parameters with defaults, when it cannot apply, and builds the
 training pipeline for one cell. Everything it builds is fitted on the training fold only, because the
-runner calls `fit` on the training rows and nothing else.
+runner calls `fit` on the training rows and nothing else (the one exception, `uses_full_dataset`, is
+reserved for declared anti-patterns such as `leaky-smote`).
+
+Hooks a strategy may override, all with safe defaults:
+- `validate(params)`: reject malformed parameters when the grid is read (one line, file:line);
+- `adapt(model, params, ctx)`: a documented parameter rule (e.g. shrink `k_neighbors` to the positives
+  available); returns the parameters used and notes that the runner stores with the cell;
+- `check(model, params, ctx)`: `(False, reason)` when it cannot apply → a `skipped` cell;
+- `training_prior(fitted, params, y)`: the positive share the model effectively learned from, which
+  post-hoc prior correction undoes (None: no such prior, e.g. focal loss).
+A condition that only shows during `fit` (e.g. K-means SMOTE finds no usable cluster) raises
+`NotApplicable`, which the runner also stores as `skipped` with its message, never as a fallback.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 from imblearn.pipeline import Pipeline as ImbPipeline
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from strategies.models import ModelSpec
-from strategies.preprocessing import make_preprocessor
+from strategies.preprocessing import make_encoder, make_imputer, make_preprocessor
 from strategies.registry import Registry, unknown_name_message
 
 FAMILIES = ("none", "weighting", "undersampling", "oversampling", "hybrid", "ensemble", "loss", "posthoc")
@@ -33,9 +46,24 @@ class TrainingContext:
     def n_neg(self) -> int:
         return self.n_train - self.n_pos
 
+    @property
+    def prior(self) -> float:
+        return self.n_pos / self.n_train if self.n_train else 0.0
+
+    def inner(self, k: int) -> "TrainingContext":
+        """The smallest training set of an inner stratified k-fold on this fold: each inner test fold
+        holds at most ceil(n_c / k) rows of class c, so every inner training set has at least this many."""
+        n_pos = self.n_pos - math.ceil(self.n_pos / k)
+        n_neg = self.n_neg - math.ceil(self.n_neg / k)
+        return TrainingContext(n_pos + n_neg, n_pos, self.numeric_columns, self.categorical_columns)
+
 
 class InvalidParamsError(ValueError):
     """Parameters a strategy does not declare, or of the wrong kind."""
+
+
+class NotApplicable(Exception):
+    """Raised during fit when a strategy finds it cannot apply to this training fold; stored as `skipped`."""
 
 
 class Strategy:
@@ -47,16 +75,47 @@ class Strategy:
     defaults: ClassVar[dict[str, Any]] = {}
     #: Models this strategy supports; None means every registered model.
     supported_models: ClassVar[tuple[str, ...] | None] = None
+    #: The strategy puts its own estimator in place of (or around) the grid's model (balanced ensembles).
+    replaces_model: ClassVar[bool] = False
+    #: Whether the model learns at another class prior than the data's: True (resampling, weighting,
+    #: balanced ensembles: prior correction can undo it), False (the data's own prior: nothing to undo)
+    #: or None (the output is not a model at any known prior, e.g. focal loss: prior correction cannot apply).
+    shifts_prior: ClassVar[bool | None] = False
+    #: A deliberate mistake kept for demonstration: flagged in each cell's `extra`, left out of leaderboards.
+    anti_pattern: ClassVar[bool] = False
+    #: Fitted on rows chosen by `training_data` from the whole dataset. Only allowed for anti-patterns.
+    uses_full_dataset: ClassVar[bool] = False
+    #: Parameters added after cells were first stored, with the default that reproduces the earlier
+    #: behaviour: left out of the cell key while at that default, so existing stores keep their keys.
+    added_params: ClassVar[dict[str, Any]] = {}
 
     def resolve_params(self, params: dict[str, Any] | None) -> dict[str, Any]:
         """Defaults overlaid with `params`; unknown names are an error naming the valid ones."""
         params = dict(params or {})
-        for key in params:
+        self.check_names(params)
+        resolved = {**self.defaults, **params}
+        self.validate(resolved)
+        return resolved
+
+    def check_names(self, names: Any) -> None:
+        """InvalidParamsError naming the valid parameters for the first name this strategy does not declare."""
+        for key in names:
             if key not in self.defaults:
                 raise InvalidParamsError(
                     unknown_name_message(f"parameter of strategy {self.name!r}", key, sorted(self.defaults))
                     if self.defaults else f"strategy {self.name!r} takes no parameters (got {key!r})")
-        return {**self.defaults, **params}
+
+    def validate(self, params: dict[str, Any]) -> None:
+        """Raise InvalidParamsError for values that can never work (checked when the grid is read)."""
+
+    def key_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters that identify a cell (see `added_params`)."""
+        return {k: v for k, v in params.items() if not (k in self.added_params and self.added_params[k] == v)}
+
+    def adapt(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
+              ) -> tuple[dict[str, Any], list[str]]:
+        """The parameters to use on this fold and a note per documented rule that changed one."""
+        return dict(params), []
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         """(True, "") when the strategy can run this cell, else (False, reason for the `skipped` row)."""
@@ -65,6 +124,19 @@ class Strategy:
         return True, ""
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
+        raise NotImplementedError
+
+    def training_prior(self, fitted: BaseEstimator, params: dict[str, Any], y: np.ndarray) -> float | None:
+        """Share of positives the fitted model learned from: what a sampler left (recorded by the
+        pipeline's `ClassCounter`), else the data's own. Strategies that change it otherwise override."""
+        counter = fitted_step(fitted, "counter")
+        if isinstance(counter, ClassCounter):
+            return counter.prior_
+        return float(np.mean(np.asarray(y) == 1))
+
+    def training_data(self, X: Any, y: np.ndarray, train: np.ndarray, params: dict[str, Any], seed: int
+                      ) -> tuple[Any, np.ndarray]:
+        """Only for `uses_full_dataset` anti-patterns: the rows to fit on, made from the whole dataset."""
         raise NotImplementedError
 
 
@@ -76,8 +148,14 @@ def register_strategy(cls: type[Strategy]) -> type[Strategy]:
     for attr in ("name", "family"):
         if not getattr(cls, attr, None):
             raise TypeError(f"strategy class {cls.__name__} must set `{attr}`")
-    if cls.family not in FAMILIES:
-        raise TypeError(f"strategy {cls.name!r}: family {cls.family!r} is not one of {FAMILIES}")
+    if cls.family not in FAMILIES or cls.family == "posthoc":
+        raise TypeError(f"strategy {cls.name!r}: family {cls.family!r} is not one of {FAMILIES[:-1]} "
+                        "(post-hoc steps register with strategies.posthoc.register_posthoc)")
+    if cls.uses_full_dataset and not cls.anti_pattern:
+        raise TypeError(f"strategy {cls.name!r}: only an anti-pattern may use the full dataset (it sees test rows)")
+    for key, value in cls.added_params.items():
+        if cls.defaults.get(key, object()) != value:
+            raise TypeError(f"strategy {cls.name!r}: added parameter {key!r} must have default {value!r}")
     STRATEGIES.add(cls.name, cls())
     return cls
 
@@ -86,14 +164,45 @@ def get_strategy(name: str) -> Strategy:
     return STRATEGIES.get(name)
 
 
+class ClassCounter(TransformerMixin, BaseEstimator):
+    """Identity step after a sampler: records how many rows of each class the model is trained on,
+    so prior correction and the stored cell know the prior the sampler really left."""
+
+    def fit(self, X: Any, y: Any = None) -> "ClassCounter":
+        y = np.asarray(y)
+        self.n_samples_ = int(len(y))
+        self.n_pos_ = int(np.sum(y == 1))
+        self.prior_ = self.n_pos_ / self.n_samples_ if self.n_samples_ else 0.0
+        return self
+
+    def transform(self, X: Any) -> Any:
+        return X
+
+
+def fitted_step(estimator: Any, name: str) -> Any:
+    """A named step of a (fitted) pipeline, or None."""
+    steps = getattr(estimator, "named_steps", None)
+    return steps.get(name) if steps is not None else None
+
+
 def preprocessor_for(model: ModelSpec, ctx: TrainingContext) -> BaseEstimator:
     return make_preprocessor(ctx.numeric_columns, ctx.categorical_columns, scale=model.scale_numeric)
 
 
 def model_pipeline(model: ModelSpec, ctx: TrainingContext, estimator: ClassifierMixin,
-                   sampler: BaseEstimator | None = None) -> BaseEstimator:
-    """preprocess → (sampler) → estimator; imblearn's Pipeline resamples during `fit` only."""
-    steps: list[tuple[str, Any]] = [("prep", preprocessor_for(model, ctx))]
+                   sampler: BaseEstimator | None = None, sampler_input: str = "encoded") -> BaseEstimator:
+    """preprocess → (sampler → counter) → estimator; imblearn's Pipeline resamples during `fit` only.
+
+    `sampler_input="imputed"` is for samplers that handle categories themselves (SMOTENC, SMOTEN): they
+    get imputed columns with their names and categories, and one-hot encoding and scaling come after.
+    """
     if sampler is None:
-        return Pipeline([*steps, ("model", estimator)])
-    return ImbPipeline([*steps, ("sampler", sampler), ("model", estimator)])
+        return Pipeline([("prep", preprocessor_for(model, ctx)), ("model", estimator)])
+    if sampler_input == "encoded":
+        return ImbPipeline([("prep", preprocessor_for(model, ctx)), ("sampler", sampler),
+                            ("counter", ClassCounter()), ("model", estimator)])
+    if sampler_input == "imputed":
+        num, cat = ctx.numeric_columns, ctx.categorical_columns
+        return ImbPipeline([("impute", make_imputer(num, cat)), ("sampler", sampler), ("counter", ClassCounter()),
+                            ("prep", make_encoder(num, cat, scale=model.scale_numeric)), ("model", estimator)])
+    raise ValueError(f"sampler_input must be 'encoded' or 'imputed', got {sampler_input!r}")

@@ -17,7 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from strategies.registry import Registry
 
 #: Capability names a model may declare.
-CAPABILITIES = ("class_weight", "sample_weight", "scale_pos_weight", "native_categorical")
+#: `is_unbalance` is LightGBM's switch that weights positives by the training fold's n_neg/n_pos.
+CAPABILITIES = ("class_weight", "sample_weight", "scale_pos_weight", "is_unbalance", "native_categorical")
 
 
 @dataclass(frozen=True)
@@ -93,5 +94,5 @@ register_model(ModelSpec(
     "xgboost", _xgboost, frozenset({"scale_pos_weight", "sample_weight"}), "scale_pos_weight", False,
     "XGBoost hist, 200 rounds, depth 6"))
 register_model(ModelSpec(
-    "lightgbm", _lightgbm, frozenset({"scale_pos_weight", "class_weight", "sample_weight"}),
+    "lightgbm", _lightgbm, frozenset({"scale_pos_weight", "is_unbalance", "class_weight", "sample_weight"}),
     "scale_pos_weight", False, "LightGBM, 200 rounds, 31 leaves"))

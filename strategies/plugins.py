@@ -1,8 +1,15 @@
-"""Plugins from directories: every `*.py` file in a plugin directory is imported once and may register
-strategies, models or dataset sources with the usual decorators.
+"""Plugins: modules that register strategies, models, post-hoc steps or dataset sources with the usual
+decorators, from three places:
 
-Directories come from `imbench run --plugins DIR` (or `IMBENCH_PLUGINS`, a path list), and are
-passed to worker processes through that environment variable, so workers know the same names.
+- a module dropped into `strategies/` (imported with the package, see strategies/__init__.py);
+- an installed package declaring the module in the entry-point group `imbench.strategies` (or
+  `imbench.models`); an entry point naming a function instead of a module is called once;
+- plugin directories: every `*.py` file in a directory given to `imbench run --plugins DIR` (or
+  listed in `IMBENCH_PLUGINS`, a path list, which is how worker processes learn them).
+
+External plugins (entry points and IMBENCH_PLUGINS) load once per process, on the first registry
+lookup or when the runner starts work (`load_external_plugins`) — not while `strategies` itself is
+being imported, because a plugin may import `datasets`, which imports `strategies`.
 A plugin that fails to import disables only itself, with a one-line warning saying why.
 """
 from __future__ import annotations
@@ -16,9 +23,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PLUGIN_ENV = "IMBENCH_PLUGINS"
+ENTRY_POINT_GROUPS = ("imbench.strategies", "imbench.models")
 #: Plugin name → why it is disabled.
 PLUGIN_FAILURES: dict[str, str] = {}
 _LOADED: set[Path] = set()
+_LOADED_ENTRY_POINTS: set[str] = set()
+_external_loaded = False
 
 
 def disable(plugin: str, exc: BaseException) -> None:
@@ -68,3 +78,32 @@ def add_plugin_dirs(dirs: Iterable[str | Path]) -> None:
     merged = list(dict.fromkeys(env_plugin_dirs() + absolute))
     os.environ[PLUGIN_ENV] = os.pathsep.join(merged)
     load_plugin_dirs(absolute)
+
+
+def load_entry_points(groups: Iterable[str] = ENTRY_POINT_GROUPS) -> None:
+    """Import the plugin modules installed packages declare (each entry point once per process)."""
+    import types
+    from importlib.metadata import entry_points
+
+    for group in groups:
+        for point in entry_points(group=group):
+            ident = f"{group}:{point.name}={point.value}"
+            if ident in _LOADED_ENTRY_POINTS:
+                continue
+            _LOADED_ENTRY_POINTS.add(ident)
+            try:
+                loaded = point.load()
+                if callable(loaded) and not isinstance(loaded, (type, types.ModuleType)):
+                    loaded()
+            except Exception as exc:
+                disable(f"{point.value} (entry point {point.name!r} in {group})", exc)
+
+
+def load_external_plugins() -> None:
+    """Entry points, then IMBENCH_PLUGINS directories: once per process, when first needed."""
+    global _external_loaded
+    if _external_loaded:
+        return
+    _external_loaded = True
+    load_entry_points()
+    load_plugin_dirs(env_plugin_dirs())

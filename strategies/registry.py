@@ -6,10 +6,21 @@ names, because a grid that names `smoet` should fail in one readable line, not a
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+#: Run once, before the first lookup in any registry (loads external plugins; see strategies/plugins.py).
+_BEFORE_FIRST_LOOKUP: list[Callable[[], None]] = []
+
+
+def before_first_lookup(hook: Callable[[], None]) -> None:
+    _BEFORE_FIRST_LOOKUP.append(hook)
+
+
+def _run_hooks() -> None:
+    while _BEFORE_FIRST_LOOKUP:
+        _BEFORE_FIRST_LOOKUP.pop(0)()
 
 
 class UnknownNameError(LookupError):
@@ -48,19 +59,24 @@ class Registry(Generic[T]):
         return item
 
     def get(self, name: str) -> T:
+        _run_hooks()
         try:
             return self._items[name]
         except KeyError:
             raise UnknownNameError(unknown_name_message(self.kind, name, sorted(self._items))) from None
 
     def __contains__(self, name: object) -> bool:
+        _run_hooks()
         return name in self._items
 
     def __iter__(self) -> Iterator[str]:
+        _run_hooks()
         return iter(sorted(self._items))
 
     def __len__(self) -> int:
+        _run_hooks()
         return len(self._items)
 
     def items(self) -> list[tuple[str, T]]:
+        _run_hooks()
         return sorted(self._items.items())

@@ -1,62 +1,116 @@
-"""Random under/over-sampling and SMOTE, applied inside imblearn's Pipeline (training fold only)."""
+"""Shared machinery of the sampler strategies (over-, under-sampling, cleaning, hybrids).
+
+A sampler strategy inserts one imbalanced-learn sampler between preprocessing and the model inside
+imblearn's Pipeline, which resamples during `fit` only: the test fold is never resampled and no
+test row ever reaches a sampler (tests/test_leakage.py).
+
+Parameter rules shared by the family:
+- `sampling_ratio` is imbalanced-learn's float `sampling_strategy`: minority/majority after resampling.
+  A training fold that is already at or past it gives a skipped cell (nothing to resample), never a
+  silent no-op.
+- Neighbour counts among the positives (`k_neighbors`, NearMiss `n_neighbors`, ...) need at least
+  k + 1 positives in the training fold. With `few_positives = "skip"` (default) a smaller fold is a
+  skipped cell; with `few_positives = "shrink"` the documented rule k → n_pos − 1 applies (k → n_pos for
+  samplers whose search does not count the positive itself, e.g. NearMiss; skipped if below 1) and
+  the cell records the change in `extra["adapted"]` and `extra["effective_params"]`.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from imblearn.over_sampling import SMOTE, RandomOverSampler
-from imblearn.under_sampling import RandomUnderSampler
 from sklearn.base import BaseEstimator
 
-from strategies.base import Strategy, TrainingContext, model_pipeline, register_strategy
+from strategies.base import InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline
 from strategies.models import ModelSpec
+
+FEW_POSITIVES = ("skip", "shrink")
 
 
 class SamplerStrategy(Strategy):
     """A strategy that inserts one imblearn sampler between preprocessing and the model."""
 
+    shifts_prior = True
+    #: Display name used in skip reasons (defaults to the strategy name).
+    sampler_name: ClassVar[str] = ""
+    #: Parameters that count neighbours among the training fold's positives.
+    neighbour_params: ClassVar[tuple[str, ...]] = ()
+    #: Each positive is its own nearest neighbour in the search (SMOTE family): k + 1 positives needed.
+    neighbours_exclude_self: ClassVar[bool] = True
+    #: How `sampling_ratio` works: "over" adds positives, "under" removes negatives, None: not a parameter.
+    ratio_kind: ClassVar[str | None] = None
+    #: "encoded": after imputation + one-hot + scaling; "imputed": imputed categories (SMOTENC, SMOTEN).
+    sampler_input: ClassVar[str] = "encoded"
+
     def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
         raise NotImplementedError
 
+    def sampler_for(self, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
+        """The sampler for this fold (override when it needs the column layout, e.g. SMOTENC)."""
+        return self.make_sampler(params, seed)
+
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
-        return model_pipeline(model, ctx, model.make(seed), sampler=self.make_sampler(params, seed))
+        return model_pipeline(model, ctx, model.make(seed), sampler=self.sampler_for(params, ctx, seed),
+                              sampler_input=self.sampler_input)
 
+    def validate(self, params: dict[str, Any]) -> None:
+        ratio = params.get("sampling_ratio")
+        if "sampling_ratio" in params and (isinstance(ratio, bool) or not isinstance(ratio, (int, float))
+                                           or not 0 < ratio <= 1):
+            raise InvalidParamsError(f"{self.name}: sampling_ratio (minority/majority after resampling) must be "
+                                     f"a number in (0, 1], got {ratio!r}")
+        for key in self.neighbour_params:
+            value = params[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidParamsError(f"{self.name}: {key} must be an integer ≥ 1, got {value!r}")
+        if params.get("few_positives", "skip") not in FEW_POSITIVES:
+            raise InvalidParamsError(f"{self.name}: few_positives must be one of {', '.join(FEW_POSITIVES)}, "
+                                     f"got {params['few_positives']!r}")
 
-@register_strategy
-class RandomUnder(SamplerStrategy):
-    name = "random-under"
-    family = "undersampling"
-    description = "drop random negatives until minority/majority = sampling_ratio"
-    defaults = {"sampling_ratio": 1.0}
-
-    def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
-        return RandomUnderSampler(sampling_strategy=params["sampling_ratio"], random_state=seed)
-
-
-@register_strategy
-class RandomOver(SamplerStrategy):
-    name = "random-over"
-    family = "oversampling"
-    description = "duplicate random positives until minority/majority = sampling_ratio"
-    defaults = {"sampling_ratio": 1.0}
-
-    def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
-        return RandomOverSampler(sampling_strategy=params["sampling_ratio"], random_state=seed)
-
-
-@register_strategy
-class Smote(SamplerStrategy):
-    name = "smote"
-    family = "oversampling"
-    description = "synthesise positives by interpolating k nearest positive neighbours"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5}
+    def adapt(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
+              ) -> tuple[dict[str, Any], list[str]]:
+        params, notes = dict(params), []
+        if params.get("few_positives") != "shrink":
+            return params, notes
+        own = int(self.neighbours_exclude_self)
+        for key in self.neighbour_params:
+            largest = ctx.n_pos - own
+            if params[key] > largest >= 1:
+                rule = "k = n_pos − 1" if own else "k = n_pos"
+                notes.append(f"{key} {params[key]} → {largest}: only {ctx.n_pos} positives in the training "
+                             f"fold (rule few_positives = shrink: {rule})")
+                params[key] = largest
+        return params, notes
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
-        k = int(params["k_neighbors"])
-        if ctx.n_pos <= k:
-            return False, (f"SMOTE with k_neighbors={k} needs at least {k + 1} positives in the training fold, "
-                           f"found {ctx.n_pos}")
+        shown = self.sampler_name or self.name
+        own = int(self.neighbours_exclude_self)
+        for key in self.neighbour_params:
+            k = params[key]
+            if ctx.n_pos < k + own:
+                can_shrink = "few_positives" in params and ctx.n_pos - own >= 1
+                hint = " (few_positives = \"shrink\" would use the positives available)" if can_shrink else ""
+                return False, (f"{shown} with {key}={k} needs at least {k + own} positives in the training fold, "
+                               f"found {ctx.n_pos}{hint}")
+        ratio = params.get("sampling_ratio")
+        if self.ratio_kind is not None and ratio is not None and ctx.n_neg and ctx.n_pos / ctx.n_neg > ratio:
+            action = "over-sample" if self.ratio_kind == "over" else "under-sample"
+            return False, (f"the training fold already has minority/majority = {ctx.n_pos / ctx.n_neg:.3g} > "
+                           f"sampling_ratio {ratio:g}: nothing to {action}")
         return super().check(model, params, ctx)
 
-    def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
-        return SMOTE(sampling_strategy=params["sampling_ratio"], k_neighbors=int(params["k_neighbors"]),
-                     random_state=seed)
+
+class NotApplicableOn:
+    """Mixin for an imblearn sampler: the data-dependent failures it documents (message fragments in
+    `not_applicable_when`) become `NotApplicable`, so the cell is stored as skipped with that reason
+    instead of as an error that every later run would retry."""
+
+    not_applicable_when: ClassVar[tuple[str, ...]] = ()
+
+    def _fit_resample(self, X: Any, y: Any, **params: Any) -> Any:
+        try:
+            return super()._fit_resample(X, y, **params)  # type: ignore[misc]
+        except (RuntimeError, ValueError) as exc:
+            if any(fragment in str(exc) for fragment in self.not_applicable_when):
+                base = next(c.__name__ for c in type(self).__mro__[1:] if c is not NotApplicableOn)
+                raise NotApplicable(f"{base}: {str(exc).strip()}") from exc
+            raise

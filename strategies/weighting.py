@@ -1,4 +1,11 @@
-"""Cost-sensitive training by weighting the positive class, through each model's own knob."""
+"""Cost-sensitive training by weighting the positive class, through each model's own knob.
+
+`ratio` is the cost of missing a positive relative to a false alarm: "balanced" means n_neg/n_pos of
+the training fold. `knob` picks how the weight reaches the model: "auto" uses the model's declared
+`weight_knob`; "class_weight", "sample_weight", "scale_pos_weight" (XGBoost, LightGBM) or
+"is_unbalance" (LightGBM's own balanced weighting, only with ratio = "balanced") name one explicitly,
+and a model without that knob gives a skipped cell saying which knobs it has.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +13,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
-from strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
+from strategies.base import (InvalidParamsError, Strategy, TrainingContext, fitted_step, model_pipeline,
+                             register_strategy)
 from strategies.models import ModelSpec
+
+KNOBS = ("auto", "class_weight", "sample_weight", "scale_pos_weight", "is_unbalance")
 
 
 class PositiveClassWeighted(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -35,40 +45,87 @@ class PositiveClassWeighted(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
 
-def positive_weight(ratio: Any, ctx: TrainingContext) -> float:
-    """`"balanced"` → n_neg / n_pos of the training fold; a number → that cost ratio."""
+def _ratio_value(ratio: Any) -> float | None:
+    """None for "balanced", else the positive number; InvalidParamsError otherwise."""
     if ratio == "balanced":
-        return ctx.n_neg / max(ctx.n_pos, 1)
+        return None
+    if isinstance(ratio, bool):
+        raise InvalidParamsError(f"class-weight ratio must be 'balanced' or a positive number, got {ratio!r}")
     try:
         value = float(ratio)
     except (TypeError, ValueError):
         raise InvalidParamsError(f"class-weight ratio must be 'balanced' or a positive number, got {ratio!r}") from None
-    if value <= 0:
+    if not value > 0:
         raise InvalidParamsError(f"class-weight ratio must be positive, got {value}")
     return value
 
 
-def weighted_estimator(model: ModelSpec, weight: float, seed: int) -> ClassifierMixin:
-    """The model with its positive class weighted by `weight`, using the model's declared knob."""
+def positive_weight(ratio: Any, ctx: TrainingContext) -> float:
+    """`"balanced"` → n_neg / n_pos of the training fold; a number → that cost ratio."""
+    value = _ratio_value(ratio)
+    return ctx.n_neg / max(ctx.n_pos, 1) if value is None else value
+
+
+def weighted_estimator(model: ModelSpec, weight: float, seed: int, knob: str = "auto") -> ClassifierMixin:
+    """The model with its positive class weighted by `weight`, through `knob` (auto: the model's own)."""
     estimator = model.make(seed)
-    if model.weight_knob == "class_weight":
+    knob = model.weight_knob if knob == "auto" else knob
+    if knob == "class_weight":
         return estimator.set_params(class_weight={0: 1.0, 1: weight})
-    if model.weight_knob == "scale_pos_weight":
+    if knob == "scale_pos_weight":
         return estimator.set_params(scale_pos_weight=weight)
+    if knob == "is_unbalance":
+        return estimator.set_params(is_unbalance=True)
     return PositiveClassWeighted(estimator, weight)
+
+
+def fitted_positive_weight(model_step: Any, y: np.ndarray) -> float:
+    """The positive weight a fitted model step really used (read back from its knob)."""
+    if isinstance(model_step, PositiveClassWeighted):
+        return float(model_step.positive_weight)
+    params = model_step.get_params()
+    if params.get("is_unbalance"):
+        n_pos = int(np.sum(y == 1))
+        return (len(y) - n_pos) / max(n_pos, 1)
+    if isinstance(params.get("class_weight"), dict):
+        return float(params["class_weight"][1]) / float(params["class_weight"].get(0, 1.0))
+    if params.get("scale_pos_weight") is not None:
+        return float(params["scale_pos_weight"])
+    return 1.0
 
 
 @register_strategy
 class ClassWeight(Strategy):
     name = "class-weight"
     family = "weighting"
-    description = "weight positives by n_neg/n_pos (or a cost ratio) via class_weight, scale_pos_weight or sample_weight"
-    defaults = {"ratio": "balanced"}
+    description = ("weight positives by n_neg/n_pos (or a cost ratio) via class_weight, sample_weight, "
+                   "scale_pos_weight or LightGBM is_unbalance")
+    defaults = {"ratio": "balanced", "knob": "auto"}
+    added_params = {"knob": "auto"}
+    shifts_prior = True
+
+    def validate(self, params: dict[str, Any]) -> None:
+        _ratio_value(params["ratio"])
+        if params["knob"] not in KNOBS:
+            raise InvalidParamsError(f"class-weight knob must be one of {', '.join(KNOBS)}, got {params['knob']!r}")
+        if params["knob"] == "is_unbalance" and params["ratio"] != "balanced":
+            raise InvalidParamsError("class-weight knob 'is_unbalance' weights by n_neg/n_pos only: use "
+                                     "ratio = \"balanced\" (or knob = \"scale_pos_weight\" for a cost ratio)")
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
-        positive_weight(params["ratio"], ctx)  # raises on a malformed ratio
+        knob = params["knob"]
+        if knob != "auto" and knob not in model.capabilities:
+            knobs = sorted(set(model.capabilities) & set(KNOBS))
+            return False, f"model {model.name!r} has no {knob} knob (it has {', '.join(knobs)})"
         return super().check(model, params, ctx)
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         weight = positive_weight(params["ratio"], ctx)
-        return model_pipeline(model, ctx, weighted_estimator(model, weight, seed))
+        return model_pipeline(model, ctx, weighted_estimator(model, weight, seed, params["knob"]))
+
+    def training_prior(self, fitted: BaseEstimator, params: dict[str, Any], y: np.ndarray) -> float | None:
+        """A positive weight w acts like w-fold duplication of the positives: π' = wπ / (wπ + 1 − π)."""
+        y = np.asarray(y)
+        prior = float(np.mean(y == 1))
+        weight = fitted_positive_weight(fitted_step(fitted, "model"), y)
+        return weight * prior / (weight * prior + 1 - prior)
