@@ -15,6 +15,8 @@ from typing import Any
 from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
 from strategies import get_model, get_strategy
 from strategies.base import InvalidParamsError
+from strategies.plugins import load_external_plugins
+from strategies.posthoc import parse_posthoc
 from strategies.registry import UnknownNameError, unknown_name_message
 
 from benchmarks.metrics import MetricConfig
@@ -24,7 +26,8 @@ class GridError(ValueError):
     """A grid file that cannot be run; the message starts with `file:line:`."""
 
 
-TOP_KEYS = {"name", "description", "seed", "datasets", "select", "models", "strategies", "cv", "metrics", "limits"}
+TOP_KEYS = {"name", "description", "seed", "datasets", "select", "models", "strategies", "posthoc", "cv", "metrics",
+            "limits"}
 CV_KEYS = {"n_splits", "n_repeats", "inner_folds"}
 METRIC_KEYS = {"recall_at_precision", "precision_at_recall", "ece_bins"}
 LIMIT_KEYS = {"cell_timeout"}
@@ -32,11 +35,25 @@ LIMIT_KEYS = {"cell_timeout"}
 
 @dataclass(frozen=True)
 class StrategyConfig:
-    """One point of a strategy's parameter grid."""
+    """One point of a strategy's parameter grid, with the post-hoc step applied after it.
+
+    `label` names it in tables: `smote[k_neighbors=3]`, and `smote+threshold:f1` with a post-hoc step
+    (plain `smote` for the default "none", so stores written before the posthoc axis keep their keys).
+    `key_params` are the parameters that identify the cell (None: all of `params`; see
+    `Strategy.added_params`).
+    """
 
     name: str
     params: dict[str, Any]
     label: str
+    posthoc: str = "none"
+    key_params: dict[str, Any] | None = None
+
+    def with_posthoc(self, posthoc: str) -> "StrategyConfig":
+        """This point followed by the post-hoc step `posthoc` (canonical text)."""
+        base = self.label.split("+", 1)[0]
+        label = base if posthoc == "none" else f"{base}+{posthoc}"
+        return StrategyConfig(self.name, self.params, label, posthoc, self.key_params)
 
 
 @dataclass
@@ -49,6 +66,8 @@ class GridSpec:
     datasets: list[str]
     models: list[str]
     strategies: list[StrategyConfig]
+    #: Post-hoc steps (canonical text), each applied to every strategy point; ["none"] by default.
+    posthoc: list[str] = field(default_factory=lambda: ["none"])
     n_splits: int = 5
     n_repeats: int = 2
     #: k > 1: store training-fold out-of-fold predictions from an inner k-fold (for stress/budget analysis).
@@ -65,6 +84,7 @@ class GridSpec:
         return {
             "name": self.name, "seed": self.seed, "datasets": self.datasets, "models": self.models,
             "strategies": [{"name": s.name, "params": s.params, "label": s.label} for s in self.strategies],
+            "posthoc": list(self.posthoc),
             "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats, "inner_folds": self.inner_folds,
                    **({"splits": "task"} if self.task_splits else {})},
             "metrics": {"recall_at_precision": list(self.metrics.recall_at_precision),
@@ -90,13 +110,34 @@ def expand_strategy(entry: Any) -> list[StrategyConfig]:
     else:
         raise InvalidParamsError(f"a strategy must be a name or a table with `name = ...`, got {entry!r}")
     strategy = get_strategy(name)
-    strategy.resolve_params(raw)  # unknown parameter names fail here
+    strategy.check_names(raw)  # unknown parameter names fail here, even with an empty axis
     axes = {k: v if isinstance(v, list) else [v] for k, v in raw.items()}
     points = []
     for values in itertools.product(*axes.values()):
         params = strategy.resolve_params(dict(zip(axes, values)))
-        points.append(StrategyConfig(name, params, strategy_label(name, params, strategy.defaults)))
+        points.append(StrategyConfig(name, params, strategy_label(name, params, strategy.defaults),
+                                     key_params=strategy.key_params(params)))
     return points
+
+
+def expand_posthoc(entries: Any, text: str, path: str) -> list[str]:
+    """The `posthoc` axis as canonical step texts (default ["none"]); mistakes are file:line errors."""
+    if entries is None:
+        return ["none"]
+    if not isinstance(entries, list) or not entries:
+        raise GridError(f"{path}:{_line_of(text, 'posthoc')}: `posthoc` must be a non-empty list such as "
+                        "[\"none\", \"threshold:f1\", \"calibrate:isotonic\"]")
+    steps: list[str] = []
+    for entry in entries:
+        try:
+            step = parse_posthoc(entry).text
+        except (UnknownNameError, InvalidParamsError) as exc:
+            where = _line_of(text, entry) if isinstance(entry, str) else _line_of(text, "posthoc")
+            raise GridError(f"{path}:{where}: {exc}") from None
+        if step in steps:
+            raise GridError(f"{path}:{_line_of(text, str(entry))}: posthoc step {step!r} is listed twice")
+        steps.append(step)
+    return steps
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -144,6 +185,7 @@ def _timeout(value: Any, text: str, path: str) -> float | None:
 
 def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> GridSpec:
     """Validate grid TOML text into a GridSpec (names resolved, nothing loaded or fitted)."""
+    load_external_plugins()  # entry-point and IMBENCH_PLUGINS plugins may add dataset sources too
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -198,6 +240,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
     if len(set(labels)) != len(labels):
         duplicate = next(label for label in labels if labels.count(label) > 1)
         raise GridError(f"{path}:{_line_of(text, duplicate.split('[')[0])}: strategy {duplicate!r} is listed twice")
+    posthoc = expand_posthoc(raw.get("posthoc"), text, path)
     seed = raw.get("seed", 0)
     return GridSpec(
         name=str(raw.get("name", default_name)),
@@ -206,6 +249,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         datasets=datasets,
         models=models,
         strategies=strategies,
+        posthoc=posthoc,
         n_splits=n_splits,
         n_repeats=n_repeats,
         task_splits=task_splits,

@@ -25,7 +25,9 @@ def test_good_grid_expands() -> None:
     grid = parse_grid(GOOD, "g.toml")
     assert grid.datasets == ["keel:yeast4", "keel:glass1"]  # bare bundled names are resolved
     assert [s.label for s in grid.strategies] == ["none", "smote[k_neighbors=3]", "smote"]
-    assert grid.strategies[1].params == {"sampling_ratio": 1.0, "k_neighbors": 3}
+    assert grid.strategies[1].params == {"sampling_ratio": 1.0, "k_neighbors": 3, "few_positives": "skip"}
+    # a parameter added later stays out of the cell key at its default, so existing stores keep their keys
+    assert grid.strategies[1].key_params == {"sampling_ratio": 1.0, "k_neighbors": 3}
     cells = enumerate_cells(grid)
     assert len(cells) == 2 * 1 * 3 * 3 * 2
     assert len({c.key for c in cells}) == len(cells)
