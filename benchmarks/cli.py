@@ -55,10 +55,12 @@ def _load_plugins(plugin_dirs: tuple[Path, ...]) -> None:
 @click.option("--rows", default=None, metavar="LOW:HIGH", help="Datasets with a row count in this range.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=None, help="Datasets with at most this many rows.")
 @click.option("--features", default=None, metavar="LOW:HIGH", help="Datasets with a feature count in this range.")
+@click.option("--family", default=None, help="Strategies of this family only (oversampling, undersampling, hybrid, "
+              "ensemble, weighting, loss, posthoc, none).")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules to include; repeatable.")
 def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir: str | None, rows: str | None,
-                 max_rows: int | None, features: str | None, plugin_dirs: tuple[Path, ...]) -> None:
+                 max_rows: int | None, features: str | None, family: str | None, plugin_dirs: tuple[Path, ...]) -> None:
     """List registered datasets, models or strategies.
 
     For datasets, NAMES may be names, globs (`keel:yeast*`) or suites (`openml-suite:imbalanced`), and the
@@ -75,7 +77,9 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
         selection = selection_from_table({k: v for k, v in table.items() if v})
     elif names or sources or ir or rows or max_rows or features:
         raise UserError(f"names and selection options apply to `imbench list datasets`, not to {what}")
-    frame, title = listing_table(what, list(names), selection)
+    if family is not None and what != "strategies":
+        raise UserError(f"--family applies to `imbench list strategies`, not to {what}")
+    frame, title = listing_table(what, list(names), selection, family=family)
     from benchmarks.tables import rich_table
 
     console.print(rich_table(frame, title=title, digits=2))
@@ -133,7 +137,8 @@ def export_command(results_dir: Path, fmt: str, out_dir: Path | None) -> None:
 
 #: Modules that contribute commands: each defines `COMMANDS`, a list of click commands. Keeping
 #: each area's commands in its own module keeps this file small.
-COMMAND_MODULES: list[str] = ["benchmarks.cli_datasets", "benchmarks.cli_analysis", "benchmarks.cli_stress"]
+COMMAND_MODULES: list[str] = ["benchmarks.cli_datasets", "benchmarks.cli_analysis", "benchmarks.cli_stress",
+                               "benchmarks.cli_strategies"]
 
 
 def _add_command_modules() -> None:
