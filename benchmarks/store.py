@@ -187,20 +187,25 @@ def read_predictions(results_dir: str | Path, keys: Iterable[str] | None = None,
     `table="train_predictions"` gives the training-fold out-of-fold predictions instead."""
     if table not in PREDICTION_TABLES:
         raise ValueError(f"table must be one of {PREDICTION_TABLES}")
+    query = f"SELECT key, row_index, y_true, proba FROM {table}"
     with closing(open_readonly(results_dir)) as conn:
         try:
-            rows = conn.execute(f"SELECT key, row_index, y_true, proba FROM {table}").fetchall()
+            if keys is None:
+                rows = conn.execute(query).fetchall()
+            else:  # filter in SQLite (by primary key), in chunks below SQLite's parameter limit
+                wanted = list(dict.fromkeys(keys))
+                rows = [row for i in range(0, len(wanted), 900)
+                        for row in conn.execute(f"{query} WHERE key IN ({','.join('?' * len(wanted[i:i + 900]))})",
+                                                wanted[i:i + 900])]
         except sqlite3.OperationalError:  # a store written before the table existed
             rows = []
-    wanted = set(keys) if keys is not None else None
-    parts = []
-    for key, rows_blob, y_blob, p_blob in rows:
-        if wanted is not None and key not in wanted:
-            continue
-        index = np.frombuffer(rows_blob, dtype="<i4")
-        parts.append(pd.DataFrame({"key": key, "row_index": index, "y_true": np.frombuffer(y_blob, dtype="i1"),
-                                   "proba": np.frombuffer(p_blob, dtype="<f8")}))
-    if not parts:
+    if not rows:
         return pd.DataFrame({"key": pd.Series(dtype=str), "row_index": pd.Series(dtype="int32"),
                              "y_true": pd.Series(dtype="int8"), "proba": pd.Series(dtype=float)})
-    return pd.concat(parts, ignore_index=True)
+    # one decode for all cells: join the blobs, then a single frombuffer per column
+    lengths = np.fromiter((len(r[1]) // 4 for r in rows), dtype=np.int64, count=len(rows))
+    return pd.DataFrame({
+        "key": np.repeat(np.array([r[0] for r in rows], dtype=object), lengths),
+        "row_index": np.frombuffer(b"".join(r[1] for r in rows), dtype="<i4"),
+        "y_true": np.frombuffer(b"".join(r[2] for r in rows), dtype="i1"),
+        "proba": np.frombuffer(b"".join(r[3] for r in rows), dtype="<f8")})
