@@ -61,6 +61,15 @@ class BalancedRandomForest(BalancedEnsemble):
 class BalancedBagging(BalancedEnsemble):
     name = "balanced-bagging"
     description = "bag of the model, each copy trained on a bootstrap under-sampled to balance"
+    #: Each bag under-samples a bootstrap of the fold, which must hold a positive: with n_pos positives a
+    #: bag lacks one with probability ≈ e^(−n_pos), so fewer than this is a skipped cell, not a lottery.
+    MIN_POSITIVES = 10
+
+    def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
+        if ctx.n_pos < self.MIN_POSITIVES:
+            return False, (f"balanced-bagging draws bootstraps that must each contain a positive: needs at least "
+                           f"{self.MIN_POSITIVES} positives in the training fold, found {ctx.n_pos}")
+        return super().check(model, params, ctx)
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         bagging = BalancedBaggingClassifier(estimator=model.make(seed), n_estimators=params["n_estimators"],
@@ -82,8 +91,7 @@ class EasyEnsemble(BalancedEnsemble):
 @register_strategy
 class RUSBoost(BalancedEnsemble):
     name = "rusboost"
-    description = ("AdaBoost over decision trees with random under-sampling before every round "
-                   "(replaces hist-gb, the boosted-trees model)")
+    description = "AdaBoost over shallow trees, randomly under-sampling before every round (in place of hist-gb)"
     defaults = {"n_estimators": 50, "max_depth": 3}
     supported_models = ("hist-gb",)
     #: Boosting reweights rows round by round: the output is not a model at a known prior.

@@ -17,7 +17,8 @@ import numpy as np
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
-from strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
+from strategies.base import (InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline,
+                             register_strategy)
 from strategies.models import ModelSpec
 
 #: Newton boosting needs positive curvature; the focal hessian is negative for badly misclassified
@@ -90,7 +91,15 @@ class FocalBoostedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     def fit(self, X: Any, y: Any) -> "FocalBoostedClassifier":
         y = np.asarray(y).astype(int)
         self.estimator_ = clone(self.estimator).set_params(objective=FocalObjective(self.gamma, self.alpha))
-        self.estimator_.fit(X, y)
+        try:
+            self.estimator_.fit(X, y)
+        except Exception as exc:
+            # LightGBM with a custom objective aborts when no feature can be split on (tiny training sets;
+            # LightGBM issue #5667) where its built-in objective would predict a constant.
+            if "num_features()) > (0)" in str(exc):
+                raise NotApplicable("LightGBM found no feature it can split on this training set and fails with "
+                                    "a custom objective (LightGBM issue #5667)") from exc
+            raise
         self.classes_ = np.array([0, 1])
         return self
 

@@ -111,8 +111,7 @@ class SmoteN(SamplerStrategy):
 class BorderlineSmote(SamplerStrategy):
     name = "borderline-smote"
     family = "oversampling"
-    description = ("SMOTE from positives near the class border only (kind 1: towards positives; kind 2: "
-                   "also towards negatives)")
+    description = "SMOTE from positives near the class border (kind 1: towards positives, 2: also negatives)"
     defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "m_neighbors": 10, "kind": 1, "few_positives": "skip"}
     sampler_name = "Borderline-SMOTE"
     neighbour_params = ("k_neighbors",)

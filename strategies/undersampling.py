@@ -53,8 +53,7 @@ class RandomUnder(SamplerStrategy):
 class NearMissUnder(SamplerStrategy):
     name = "nearmiss"
     family = "undersampling"
-    description = ("keep the negatives nearest to positives (version 1: to the closest, 2: to the farthest, "
-                   "3: each positive's nearest)")
+    description = "keep the negatives nearest to positives (versions 1, 2, 3: three notions of nearest)"
     defaults = {"sampling_ratio": 1.0, "version": 1, "n_neighbors": 3, "few_positives": "skip"}
     sampler_name = "NearMiss"
     neighbour_params = ("n_neighbors",)

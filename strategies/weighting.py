@@ -98,8 +98,7 @@ def fitted_positive_weight(model_step: Any, y: np.ndarray) -> float:
 class ClassWeight(Strategy):
     name = "class-weight"
     family = "weighting"
-    description = ("weight positives by n_neg/n_pos (or a cost ratio) via class_weight, sample_weight, "
-                   "scale_pos_weight or LightGBM is_unbalance")
+    description = "weight positives by n_neg/n_pos or a cost ratio through the model's weighting knob"
     defaults = {"ratio": "balanced", "knob": "auto"}
     added_params = {"knob": "auto"}
     shifts_prior = True
