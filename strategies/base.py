@@ -27,7 +27,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from strategies.models import ModelSpec
-from strategies.preprocessing import make_encoder, make_imputer, make_preprocessor
+from strategies.preprocessing import (RoundCodes, categorical_positions, make_encoder, make_imputer, make_preprocessor,
+                                      native_categoricals)
 from strategies.registry import Registry, unknown_name_message
 
 FAMILIES = ("none", "weighting", "undersampling", "oversampling", "hybrid", "ensemble", "loss", "posthoc")
@@ -185,8 +186,9 @@ def fitted_step(estimator: Any, name: str) -> Any:
     return steps.get(name) if steps is not None else None
 
 
-def preprocessor_for(model: ModelSpec, ctx: TrainingContext) -> BaseEstimator:
-    return make_preprocessor(ctx.numeric_columns, ctx.categorical_columns, scale=model.scale_numeric)
+def preprocessor_for(model: ModelSpec, ctx: TrainingContext, native: bool = False) -> BaseEstimator:
+    return make_preprocessor(ctx.numeric_columns, ctx.categorical_columns, scale=model.scale_numeric,
+                             native_categorical=native)
 
 
 def model_pipeline(model: ModelSpec, ctx: TrainingContext, estimator: ClassifierMixin,
@@ -196,13 +198,16 @@ def model_pipeline(model: ModelSpec, ctx: TrainingContext, estimator: Classifier
     `sampler_input="imputed"` is for samplers that handle categories themselves (SMOTENC, SMOTEN): they
     get imputed columns with their names and categories, and one-hot encoding and scaling come after.
     """
+    native = native_categoricals(model, ctx, estimator)  # codes + categorical positions (LightGBM, HistGB)
     if sampler is None:
-        return Pipeline([("prep", preprocessor_for(model, ctx)), ("model", estimator)])
+        return Pipeline([("prep", preprocessor_for(model, ctx, native)), ("model", estimator)])
     if sampler_input == "encoded":
-        return ImbPipeline([("prep", preprocessor_for(model, ctx)), ("sampler", sampler),
-                            ("counter", ClassCounter()), ("model", estimator)])
+        codes = [("codes", RoundCodes(categorical_positions(ctx)))] if native else []  # interpolated codes → levels
+        return ImbPipeline([("prep", preprocessor_for(model, ctx, native)), ("sampler", sampler),
+                            ("counter", ClassCounter()), *codes, ("model", estimator)])
     if sampler_input == "imputed":
         num, cat = ctx.numeric_columns, ctx.categorical_columns
         return ImbPipeline([("impute", make_imputer(num, cat)), ("sampler", sampler), ("counter", ClassCounter()),
-                            ("prep", make_encoder(num, cat, scale=model.scale_numeric)), ("model", estimator)])
+                            ("prep", make_encoder(num, cat, scale=model.scale_numeric, native_categorical=native)),
+                            ("model", estimator)])
     raise ValueError(f"sampler_input must be 'encoded' or 'imputed', got {sampler_input!r}")

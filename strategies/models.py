@@ -77,8 +77,10 @@ def _xgboost(seed: int) -> ClassifierMixin:
 def _lightgbm(seed: int) -> ClassifierMixin:
     from lightgbm import LGBMClassifier
 
+    # categorical_column: LightGBM's parameter for categorical column positions (set per dataset by
+    # strategies.preprocessing.native_categoricals; declared here so wrappers expose it in get_params).
     return LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31, n_jobs=1,
-                          random_state=seed, verbose=-1)
+                          random_state=seed, verbose=-1, categorical_column=[])
 
 
 register_model(ModelSpec(
@@ -88,11 +90,14 @@ register_model(ModelSpec(
     "random-forest", _random_forest, frozenset({"class_weight", "sample_weight"}), "class_weight", False,
     "random forest, 200 trees"))
 register_model(ModelSpec(
-    "hist-gb", _hist_gb, frozenset({"class_weight", "sample_weight"}), "class_weight", False,
-    "scikit-learn HistGradientBoosting, 200 iterations"))
+    "hist-gb", _hist_gb, frozenset({"class_weight", "sample_weight", "native_categorical"}), "class_weight", False,
+    "scikit-learn HistGradientBoosting, 200 iterations; native categorical splits",
+    tags={"categorical_param": "categorical_features"}))
 register_model(ModelSpec(
     "xgboost", _xgboost, frozenset({"scale_pos_weight", "sample_weight"}), "scale_pos_weight", False,
     "XGBoost hist, 200 rounds, depth 6"))
 register_model(ModelSpec(
-    "lightgbm", _lightgbm, frozenset({"scale_pos_weight", "is_unbalance", "class_weight", "sample_weight"}),
-    "scale_pos_weight", False, "LightGBM, 200 rounds, 31 leaves"))
+    "lightgbm", _lightgbm,
+    frozenset({"scale_pos_weight", "is_unbalance", "class_weight", "sample_weight", "native_categorical"}),
+    "scale_pos_weight", False, "LightGBM, 200 rounds, 31 leaves; native categorical splits",
+    tags={"categorical_param": "categorical_column"}))

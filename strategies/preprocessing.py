@@ -7,20 +7,95 @@ Samplers that handle categorical features themselves (SMOTENC, SMOTEN) must see 
 their one-hot columns — SMOTE on one-hot columns interpolates "0.3 of red and 0.7 of blue". For them
 the preprocessing is split in two: `make_imputer` (impute only, keep column names) before the sampler
 and `make_encoder` (scale, one-hot) after it; `make_preprocessor` is the two in one step.
+
+Categorical features: one-hot for every model (linear models need it), keeping a column's
+MAX_ONEHOT_LEVELS - 1 most frequent levels and grouping the rest as "infrequent" (learned on the
+training fold; the high-cardinality rule of datasets/cleaning.py). Models that split on categories
+natively (LightGBM, HistGradientBoosting: capability `native_categorical`, with the estimator parameter
+that takes the categorical column positions in `tags["categorical_param"]`) get integer codes instead
+(at most MAX_NATIVE_LEVELS levels, HistGradientBoosting's bin limit), placed after the numeric columns,
+and the estimator is told their positions by `native_categoricals`. Numeric columns come first in
+every encoder's output, so the positions are known from the training context alone.
+
+A sampler that makes new rows by interpolation (SMOTE, ADASYN, ...) on such codes makes fractional
+codes; `RoundCodes`, placed after the sampler, rounds them to the nearest level seen in training (as
+SMOTE on one-hot columns makes fractional indicators, it is an approximation: `smotenc` treats
+categories properly). It leaves real rows, and so the test fold, unchanged.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+#: Columns a one-hot encoder makes per categorical feature (the last one: all rarer levels).
+MAX_ONEHOT_LEVELS = 50
+#: Levels a natively handled categorical feature may have (HistGradientBoosting bins at most 255).
+MAX_NATIVE_LEVELS = 255
 
 
-def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale: bool) -> ColumnTransformer:
-    """Impute (median / most frequent), one-hot categoricals and optionally scale numerics."""
-    numeric_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median"))]
+def categorical_encoder(native: bool) -> BaseEstimator:
+    """One-hot with rare levels grouped, or integer codes (unknown/missing → NaN) for native models."""
+    if native:
+        return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan,
+                              max_categories=MAX_NATIVE_LEVELS)
+    return OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONEHOT_LEVELS, sparse_output=False)
+
+
+def native_categoricals(model: Any, ctx: Any, estimator: BaseEstimator) -> bool:
+    """Tell a natively categorical estimator (possibly wrapped) where the categorical columns are.
+
+    True when it was told — the preprocessing must then give codes, not one-hot columns; False for
+    models without the capability, datasets without categoricals, and estimators that replace the
+    model and have no such parameter."""
+    param = model.tags.get("categorical_param") if "native_categorical" in model.capabilities else None
+    if not param or not ctx.categorical_columns:
+        return False
+    keys = [k for k in estimator.get_params(deep=True) if k == param or k.endswith(f"__{param}")]
+    if not keys:
+        return False
+    estimator.set_params(**{key: categorical_positions(ctx) for key in keys})
+    return True
+
+
+def categorical_positions(ctx: Any) -> list[int]:
+    """Where the encoded categorical columns sit for a native model: right after the numeric ones."""
+    start = len(ctx.numeric_columns)
+    return list(range(start, start + len(ctx.categorical_columns)))
+
+
+class RoundCodes(TransformerMixin, BaseEstimator):
+    """Round categorical codes at `positions` to the nearest integer within the range seen in `fit`."""
+
+    def __init__(self, positions: Sequence[int] = ()) -> None:
+        self.positions = positions
+
+    def fit(self, X: Any, y: Any = None) -> "RoundCodes":
+        columns = np.asarray(X, dtype=float)[:, list(self.positions)]
+        self.max_code_ = np.nan_to_num(np.nanmax(np.round(columns), axis=0, initial=0.0)) if columns.size else \
+            np.zeros(len(self.positions))
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        out = np.array(X, dtype=float)
+        if self.positions:
+            codes = np.clip(np.round(out[:, list(self.positions)]), 0, self.max_code_)
+            out[:, list(self.positions)] = codes  # NaN (missing/unknown) stays NaN
+        return out
+
+
+def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale: bool,
+                      native_categorical: bool = False) -> ColumnTransformer:
+    """Impute (median / most frequent), encode categoricals (one-hot, or codes for native models) and
+    optionally scale numerics; numeric columns first."""
+    numeric_steps: list[tuple[str, object]] = [
+        ("impute", SimpleImputer(strategy="median", keep_empty_features=native_categorical))]
     if scale:
         numeric_steps.append(("scale", StandardScaler()))
     transformers: list[tuple[str, object, list[str]]] = []
@@ -29,7 +104,7 @@ def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale:
     if categorical:
         categorical_steps = Pipeline([
             ("impute", SimpleImputer(strategy="most_frequent")),
-            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ("codes" if native_categorical else "onehot", categorical_encoder(native_categorical)),
         ])
         transformers.append(("cat", categorical_steps, list(categorical)))
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
@@ -46,11 +121,12 @@ def make_imputer(numeric: Sequence[str], categorical: Sequence[str]) -> ColumnTr
     return imputer.set_output(transform="pandas")
 
 
-def make_encoder(numeric: Sequence[str], categorical: Sequence[str], scale: bool) -> ColumnTransformer:
-    """After `make_imputer` (and a sampler): scale numerics if asked, one-hot categoricals."""
+def make_encoder(numeric: Sequence[str], categorical: Sequence[str], scale: bool,
+                 native_categorical: bool = False) -> ColumnTransformer:
+    """After `make_imputer` (and a sampler): scale numerics if asked, encode categoricals; numerics first."""
     transformers: list[tuple[str, object, list[str]]] = []
     if numeric:
         transformers.append(("num", StandardScaler() if scale else "passthrough", list(numeric)))
     if categorical:
-        transformers.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(categorical)))
+        transformers.append(("cat", categorical_encoder(native_categorical), list(categorical)))
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
