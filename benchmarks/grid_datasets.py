@@ -85,7 +85,7 @@ def grid_datasets(entries: list[Any], select: dict[str, Any] | None, n_splits: i
     try:
         selection = selection_from_table(select or {})
     except SelectionError as exc:
-        raise DatasetEntryError(str(exc), "select") from None
+        raise DatasetEntryError(str(exc), exc.key or "select") from None
     out = GridDatasets(names=[], task_splits=task_splits)
     for entry in entries:
         needle = _needle(entry)

@@ -17,7 +17,11 @@ ANY: Range = (-math.inf, math.inf)
 
 
 class SelectionError(DatasetError):
-    """A malformed range or filter (a user error: one line, exit code 2)."""
+    """A malformed range or filter (a user error: one line, exit code 2); `key` names the filter."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def parse_range(text: str, what: str) -> Range:
@@ -28,7 +32,8 @@ def parse_range(text: str, what: str) -> Range:
         lo = float(low) if low.strip() else -math.inf
         hi = (float(high) if high.strip() else math.inf) if sep else lo
     except ValueError:
-        raise SelectionError(f"{what} range {text!r} must look like LOW:HIGH (e.g. 10:200, 10: or :200)") from None
+        raise SelectionError(f"{what} range {text!r} must look like LOW:HIGH (e.g. 10:200, 10: or :200)",
+                             what) from None
     return _checked((lo, hi), what)
 
 
@@ -39,12 +44,12 @@ def range_value(value: Any, what: str) -> Range:
     if isinstance(value, Sequence) and len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                                               for v in value):
         return _checked((float(value[0]), float(value[1])), what)
-    raise SelectionError(f"`{what}` must be [low, high] (e.g. [10, 200]) or \"low:high\", got {value!r}")
+    raise SelectionError(f"`{what}` must be [low, high] (e.g. [10, 200]) or \"low:high\", got {value!r}", what)
 
 
 def _checked(bounds: Range, what: str) -> Range:
     if bounds[0] > bounds[1]:
-        raise SelectionError(f"{what} range {bounds[0]:g}:{bounds[1]:g} is empty (low > high)")
+        raise SelectionError(f"{what} range {bounds[0]:g}:{bounds[1]:g} is empty (low > high)", what)
     return bounds
 
 
@@ -87,11 +92,12 @@ def selection_from_table(table: Mapping[str, Any]) -> Selection:
     """A grid's `[select]` table: source, ir, rows, d as ranges; min_/max_rows and min_/max_d as shorthands."""
     unknown = [k for k in table if k not in SELECT_KEYS]
     if unknown:
-        raise SelectionError(f"unknown key in [select] {unknown[0]!r}: valid keys are {', '.join(SELECT_KEYS)}")
+        raise SelectionError(f"unknown key in [select] {unknown[0]!r}: valid keys are {', '.join(SELECT_KEYS)}",
+                             unknown[0])
     sources = table.get("source", ())
     sources = (sources,) if isinstance(sources, str) else tuple(sources)
     if not all(isinstance(s, str) for s in sources):
-        raise SelectionError(f"`source` must be a name or a list of names, got {table.get('source')!r}")
+        raise SelectionError(f"`source` must be a name or a list of names, got {table.get('source')!r}", "source")
 
     def bounded(key: str, low_key: str, high_key: str) -> Range:
         lo, hi = range_value(table[key], key) if key in table else ANY
@@ -99,7 +105,7 @@ def selection_from_table(table: Mapping[str, Any]) -> Selection:
             if bound_key in table:
                 value = table[bound_key]
                 if not isinstance(value, (int, float)) or isinstance(value, bool):
-                    raise SelectionError(f"`{bound_key}` must be a number, got {value!r}")
+                    raise SelectionError(f"`{bound_key}` must be a number, got {value!r}", bound_key)
                 lo, hi = (max(lo, float(value)), hi) if index == 0 else (lo, min(hi, float(value)))
         return _checked((lo, hi), key)
 
