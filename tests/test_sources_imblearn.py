@@ -85,3 +85,17 @@ def test_corrupt_cache_file(data_home: Path) -> None:
 def test_unknown_name_suggests() -> None:
     with pytest.raises(DatasetError, match="unknown imbalanced-learn dataset 'ecolli': did you mean 'ecoli'"):
         load_dataset("imblearn:ecolli")
+
+
+
+def test_fetch_command_reads_the_cache(data_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("IMBENCH_OFFLINE", "1")  # the subprocess must not download either
+    write_cached(data_home, 1)
+    done = run_cli("fetch", "imblearn:ecoli")
+    assert done.returncode == 0, done.stderr
+    assert "1 datasets ready" in done.stdout and "imblearn:ecoli" in done.stdout and "9.00" in done.stdout
+    missing = run_cli("fetch", "imblearn:oil")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("imbench: error: dataset 'imblearn:oil' is not cached")
