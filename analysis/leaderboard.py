@@ -48,15 +48,22 @@ def check_metric(cells: pd.DataFrame, metric: str) -> None:
                                  "metric (e.g. ap, roc_auc, ece)")
 
 
-def per_dataset(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """dataset × (model, label) table of the fold-mean of `metric`; NaN where that model × strategy has
-    any cell on the dataset that is not ok (it failed there)."""
+def per_dataset_tables(cells: pd.DataFrame, metrics: list[str]) -> dict[str, pd.DataFrame]:
+    """metric → dataset × (model, label) table of its fold-mean; NaN where that model × strategy has any
+    cell on the dataset that is not ok (it failed there). One groupby for all metrics."""
+    metrics = list(dict.fromkeys(metrics))
     grouped = cells.assign(_ok=cells["status"] == "ok").groupby(["dataset", "model", "label"], sort=True)
-    summary = grouped.agg(value=(metric, "mean"), complete=("_ok", "all"))
-    value = summary["value"].where(summary["complete"])
-    table = value.unstack(["model", "label"])
+    means = grouped[metrics].mean()
+    complete = grouped["_ok"].all()
     combos = pd.MultiIndex.from_frame(cells[["model", "label"]].drop_duplicates().sort_values(["model", "label"]))
-    return table.reindex(index=sorted(cells["dataset"].unique()), columns=combos)
+    datasets = sorted(cells["dataset"].unique())
+    return {metric: means[metric].where(complete).unstack(["model", "label"]).reindex(index=datasets, columns=combos)
+            for metric in metrics}
+
+
+def per_dataset(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The dataset × (model, label) fold-mean table of one metric (see `per_dataset_tables`)."""
+    return per_dataset_tables(cells, [metric])[metric]
 
 
 def status_counts(cells: pd.DataFrame) -> pd.DataFrame:
@@ -112,10 +119,19 @@ def apply_policy(values: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[
 
 def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = DEFAULT_FAILURE_POLICY,
                       alpha: float = ALPHA, baseline: str = BASELINE, headline: tuple[str, ...] = HEADLINE,
-                      seed: int = 0, n_resamples: int = 2000, group: str | None = None) -> Leaderboard:
-    """The leaderboard of `cells` ranked by `metric`; one row per (model, strategy), best mean rank first."""
+                      seed: int = 0, n_resamples: int = 2000, group: str | None = None,
+                      tables: dict[str, pd.DataFrame] | None = None, light: bool = False) -> Leaderboard:
+    """The leaderboard of `cells` ranked by `metric`; one row per (model, strategy), best mean rank first.
+
+    `light=True` computes ranks, means and the Friedman/Nemenyi test only — no bootstrap intervals
+    and no tests against the baseline (their columns stay empty): what the figures need, at a
+    fraction of the cost. `tables` may pass precomputed `per_dataset_tables` of these cells.
+    """
     check_metric(cells, metric)
-    raw = per_dataset(cells, metric)
+    wanted = [metric] + [m for m in headline if m != metric and m in cells.columns]
+    if tables is None or any(m not in tables for m in wanted):
+        tables = per_dataset_tables(cells, wanted)
+    raw = tables[metric]
     values, dropped = apply_policy(raw, failed)
     ranks = rank_table(values, metric)
     friedman = friedman_test(ranks, alpha) if len(ranks) else FriedmanResult(0, ranks.shape[1], alpha,
@@ -127,13 +143,13 @@ def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = 
     out["mean_rank"] = ranks.mean() if len(ranks) else np.nan
     out[metric] = values.mean()
     out[f"{metric}_median"] = values.median()
-    intervals = [bootstrap_ci(values[c].to_numpy(), n_resamples=n_resamples, seed=seed) for c in values.columns]
+    intervals = [(np.nan, np.nan) if light else bootstrap_ci(values[c].to_numpy(), n_resamples=n_resamples, seed=seed)
+                 for c in values.columns]
     out[f"{metric}_ci_low"] = [lo for lo, _ in intervals]
     out[f"{metric}_ci_high"] = [hi for _, hi in intervals]
-    for name in headline:
-        if name != metric and name in cells.columns:
-            out[name] = per_dataset(cells, name).loc[values.index].mean()
-    out = out.join(_baseline_columns(values, metric, baseline, alpha))
+    for name in wanted[1:]:
+        out[name] = tables[name].loc[values.index].mean()
+    out = out.join(_baseline_columns(values, metric, baseline, alpha, tests=not light))
     best = out["mean_rank"].min()
     out["within_cd_of_best"] = (out["mean_rank"] - best <= friedman.critical_difference) if friedman.applicable \
         else pd.Series(pd.NA, index=out.index, dtype="boolean")
@@ -151,11 +167,13 @@ def _strategy_names(cells: pd.DataFrame, combos: pd.MultiIndex) -> list[str]:
     return [name_of.get(label, label) for _, label in combos]
 
 
-def _baseline_columns(values: pd.DataFrame, metric: str, baseline: str, alpha: float) -> pd.DataFrame:
-    """Δ, win/tie/loss, Wilcoxon p and Holm-adjusted p against the same model's baseline."""
+def _baseline_columns(values: pd.DataFrame, metric: str, baseline: str, alpha: float,
+                      tests: bool = True) -> pd.DataFrame:
+    """Δ, win/tie/loss, Wilcoxon p and Holm-adjusted p against the same model's baseline (empty
+    columns without `tests`)."""
     rows = {}
     for model, label in values.columns:
-        if label == baseline or (model, baseline) not in values.columns:
+        if not tests or label == baseline or (model, baseline) not in values.columns:
             continue
         comparison = compare_to_baseline(values[(model, label)], values[(model, baseline)], metric)
         rows[(model, label)] = {f"delta_{metric}_vs_{baseline}": comparison.delta_mean, "wins": comparison.wins,

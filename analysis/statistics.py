@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import scikit_posthocs as sp
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from benchmarks.metrics import metric_direction
 
@@ -207,6 +206,8 @@ def compare_to_baseline(values: pd.Series, baseline: pd.Series, metric: str) -> 
 
 def holm(p_values: pd.Series, alpha: float = ALPHA) -> pd.Series:
     """Holm-adjusted p-values (statsmodels) over the non-missing entries; NaN stays NaN."""
+    from statsmodels.stats.multitest import multipletests  # imported here: figure workers never need it
+
     out = pd.Series(np.nan, index=p_values.index, dtype=float)
     present = p_values.dropna()
     if len(present):

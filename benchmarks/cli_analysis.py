@@ -19,6 +19,10 @@ POLICY_HELP = ("What a failed model×strategy on a dataset does to the ranking: 
                "(default), `drop` leaves that dataset out for all.")
 
 
+JOBS_OPTION = click.option("-j", "--jobs", "n_jobs", default=2, show_default=True, type=click.IntRange(min=1),
+                           help="Processes drawing figures in parallel.")
+
+
 def _options(function):  # type: ignore[no-untyped-def]
     """Options shared by the three commands."""
     function = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
@@ -131,16 +135,17 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
               help="Metric of the heatmap, improvement, cost and regime figures (CD diagrams use the headline metrics).")
 @click.option("--dataset", default=None,
               help="Dataset of the PR-curve and reliability figures [default: the one with the median IR].")
+@JOBS_OPTION
 @_options
-def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, model: str | None,
-                 failed: str, alpha: float, out_dir: Path | None) -> None:
+def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, n_jobs: int,
+                 model: str | None, failed: str, alpha: float, out_dir: Path | None) -> None:
     """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
     from analysis.figures import render
     from analysis.outputs import report_dir
 
     names = _figure_names(only)
     ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha)
-    written = render(ctx, names, report_dir(results_dir, out_dir) / "figures")
+    written = render(ctx, names, report_dir(results_dir, out_dir) / "figures", n_jobs=n_jobs)
     for paths in written.values():
         console.print("  ".join(str(p) for p in paths), highlight=False)
 
@@ -150,16 +155,20 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
 @click.option("--metric", default="ap", show_default=True, help="Metric of the main leaderboard and figures.")
 @click.option("--dataset", default=None,
               help="Dataset of the PR-curve and reliability figures [default: the one with the median IR].")
+@click.option("--no-extras", is_flag=True,
+              help="Leave out the prior-shift stress, calibration and alert-budget sections.")
+@JOBS_OPTION
 @_options
-def report_command(results_dir: Path, metric: str, dataset: str | None, model: str | None, failed: str,
-                   alpha: float, out_dir: Path | None) -> None:
+def report_command(results_dir: Path, metric: str, dataset: str | None, no_extras: bool, n_jobs: int,
+                   model: str | None, failed: str, alpha: float, out_dir: Path | None) -> None:
     """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
-    environment, datasets, leaderboards, all figures, failures, and how to reproduce the run."""
+    environment, datasets, leaderboards, all figures, failures, extra analyses (when installed), and
+    how to reproduce the run."""
     from analysis.outputs import report_dir
     from analysis.report import write_report
 
     ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha)
-    path = write_report(ctx, report_dir(results_dir, out_dir))
+    path = write_report(ctx, report_dir(results_dir, out_dir), extras=not no_extras, n_jobs=n_jobs)
     console.print(str(path), highlight=False)
 
 

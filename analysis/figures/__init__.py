@@ -29,25 +29,94 @@ FIGURES: dict[str, tuple[str, str]] = {
     "regime": ("regime", "Difference to baseline vs imbalance ratio, one panel per strategy family"),
     "disagreement": ("disagreement", "Rank by PR AUC vs rank by ECE and by F1"),
 }
+#: Relative drawing cost, to balance parallel groups (CD: three metrics × models; heatmap: many cells).
+COST = {"cd": 4.0, "heatmap": 3.0, "reliability": 2.0, "cost": 1.0}
 FORMATS = ("png", "svg")
+DPI = 100
+#: SVG text stays text (selectable, small, fast to write) instead of one path per glyph.
+RC = {"svg.fonttype": "none", "figure.constrained_layout.h_pad": 0.06, "figure.constrained_layout.w_pad": 0.06}
 
 
 def drawer(name: str) -> Callable[[FigureContext], list[tuple[str, Figure]]]:
     return importlib.import_module(f"analysis.figures.{FIGURES[name][0]}").draw
 
 
-def render(ctx: FigureContext, only: list[str] | None, out_dir: Path,
-           formats: tuple[str, ...] = FORMATS) -> dict[str, list[Path]]:
-    """Draw the chosen figures (all by default) into `out_dir`; figure name → files written."""
+def render(ctx: FigureContext, only: list[str] | None, out_dir: Path, formats: tuple[str, ...] = FORMATS,
+           n_jobs: int = 1) -> dict[str, list[Path]]:
+    """Draw the chosen figures (all by default) into `out_dir`; figure file stem → files written."""
+    return start_render(ctx, only, out_dir, formats, n_jobs)()
+
+
+def start_render(ctx: FigureContext, only: list[str] | None, out_dir: Path, formats: tuple[str, ...] = FORMATS,
+                 n_jobs: int = 1) -> Callable[[], dict[str, list[Path]]]:
+    """Start drawing and return a function that finishes it and returns the files (stem → paths).
+
+    With `n_jobs > 1` the figures are split into groups of similar cost: all but the first go to
+    worker processes now (joblib/loky; matplotlib draws on one thread, so processes are the only way
+    to use more cores), the first is drawn here when the caller collects — after its own work (the
+    report's tables), with its imports and cached leaderboards already in place.
+    """
+    names = list(only or FIGURES)
     out_dir.mkdir(parents=True, exist_ok=True)
+    groups = balanced_groups(names, n_jobs)
+    if len(groups) <= 1:
+        return lambda: _render_names(ctx, names, out_dir, formats)
+    from joblib import Parallel, delayed
+
+    parts = Parallel(n_jobs=len(groups) - 1, backend="loky", return_as="generator")(
+        delayed(_render_names)(ctx, group, out_dir, formats) for group in groups[1:])
+    order = {name: i for i, name in enumerate(names)}
+
+    def collect() -> dict[str, list[Path]]:
+        merged = _render_names(ctx, groups[0], out_dir, formats)
+        for part in parts:
+            merged.update(part)
+        return dict(sorted(merged.items(), key=lambda item: order.get(kind_of(item[0]), len(order))))
+
+    return collect
+
+
+def _render_names(ctx: FigureContext, names: list[str], out_dir: Path,
+                  formats: tuple[str, ...]) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {}
-    for name in only or list(FIGURES):
-        for stem, fig in drawer(name)(ctx):
-            paths = []
-            for fmt in formats:
-                path = out_dir / f"{stem}.{fmt}"
-                fig.savefig(path, dpi=110 if fmt == "png" else None, bbox_inches="tight")
-                paths.append(path)
-            plt.close(fig)
-            written[stem] = paths
+    for name in names:
+        with plt.rc_context(RC):
+            for stem, fig in drawer(name)(ctx):
+                written[stem] = save(fig, out_dir / stem, formats)
     return written
+
+
+def save(fig: Figure, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write `fig` as stem.png / stem.svg and close it. Figures lay themselves out (constrained
+    layout), so no `bbox_inches="tight"` (it would draw every figure twice more), and the layout
+    found for the first format is frozen for the next instead of being solved again."""
+    paths = []
+    for i, fmt in enumerate(formats):
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        fig.savefig(path, dpi=DPI if fmt == "png" else None)
+        if i == 0:
+            fig.set_layout_engine("none")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def balanced_groups(names: list[str], n_jobs: int) -> list[list[str]]:
+    """Split figure names into at most n_jobs groups of similar drawing cost (longest first, each to
+    the lightest group)."""
+    n = max(1, min(n_jobs, len(names)))
+    groups: list[list[str]] = [[] for _ in range(n)]
+    load = [0.0] * n
+    for name in sorted(names, key=lambda x: -COST.get(x, 1.0)):
+        i = load.index(min(load))
+        groups[i].append(name)
+        load[i] += COST.get(name, 1.0)
+    return [g for g in groups if g]
+
+
+def kind_of(stem: str) -> str:
+    """Figure file stem → its FIGURES key (cd_ap → cd, pr_curves → pr, cost_benefit → cost)."""
+    for name, (module, _) in FIGURES.items():
+        if stem in (name, module) or stem.startswith((f"{name}_", f"{module}_")):
+            return name
+    return stem

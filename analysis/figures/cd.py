@@ -18,7 +18,8 @@ def _diagram(ctx: FigureContext, metric: str) -> Figure:
     models = ctx.models
     n_labels = max(len(ctx.board(metric, m).table) for m in models)
     panel_height = 1.0 + 0.22 * (n_labels + 1) / 2 + 0.5
-    fig, axes = plt.subplots(len(models), 1, figsize=(9, panel_height * len(models)), squeeze=False)
+    fig, axes = plt.subplots(len(models), 1, figsize=(9, panel_height * len(models)), squeeze=False,
+                             layout="constrained")
     for ax, model in zip(axes[:, 0], models):
         board = ctx.board(metric, model)
         test = board.friedman
@@ -43,7 +44,6 @@ def _diagram(ctx: FigureContext, metric: str) -> Figure:
                      fontsize=9, loc="left")
     fig.suptitle(f"Critical difference diagram — mean rank by {short_name(metric)} (1 = best)", fontsize=11,
                  x=0.01, ha="left")
-    fig.tight_layout()
     return fig
 
 

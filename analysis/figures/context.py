@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.leaderboard import DEFAULT_FAILURE_POLICY, Leaderboard, build_leaderboard
+from analysis.leaderboard import DEFAULT_FAILURE_POLICY, Leaderboard, build_leaderboard, per_dataset_tables
 from analysis.loading import RunResults
 from analysis.statistics import ALPHA
 from analysis.figures.palette import model_colors, model_styles, strategy_colors
@@ -23,8 +23,9 @@ class FigureContext:
     model: str | None = None
     failed: str = DEFAULT_FAILURE_POLICY
     alpha: float = ALPHA
-    _boards: dict[tuple[str, str | None], Leaderboard] = field(default_factory=dict, repr=False)
+    _boards: dict[tuple[str, str | None, bool], Leaderboard] = field(default_factory=dict, repr=False)
     _predictions: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _tables: dict[str | None, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.colors = strategy_colors(self.run.labels)
@@ -51,13 +52,21 @@ class FigureContext:
             out += sorted(m for m in stored if m.startswith("recall_at_precision"))[:1]
         return out
 
-    def board(self, metric: str | None = None, model: str | None = None) -> Leaderboard:
-        """Leaderboard of all models (or one), cached: several figures share it."""
+    def board(self, metric: str | None = None, model: str | None = None, full: bool = False) -> Leaderboard:
+        """Leaderboard of all models (or of one, for per-model panels), cached since figures share them.
+        Figures need ranks and means only (a light board); `full=True` adds the bootstrap intervals and
+        the tests against the baseline, as the report's leaderboards show them."""
         metric = metric or self.metric
-        key = (metric, model)
+        if (metric, model, True) in self._boards:
+            return self._boards[(metric, model, True)]
+        key = (metric, model, full)
         if key not in self._boards:
             cells = self.cells if model is None else self.cells[self.cells["model"] == model]
-            self._boards[key] = build_leaderboard(cells, metric, failed=self.failed, alpha=self.alpha)
+            if model not in self._tables:
+                wanted = [m for m in [self.metric, *self.headline(), "f1@deployed", "f1@0.5"] if m in cells.columns]
+                self._tables[model] = per_dataset_tables(cells, wanted)
+            self._boards[key] = build_leaderboard(cells, metric, failed=self.failed, alpha=self.alpha,
+                                                  tables=self._tables[model], light=not full)
         return self._boards[key]
 
     def pooled_predictions(self, dataset: str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ MAX_LINES = 10
 
 
 def no_data_figure(message: str) -> Figure:
-    fig, ax = plt.subplots(figsize=(7, 1.6))
+    fig, ax = plt.subplots(figsize=(7, 1.6), layout="constrained")
     ax.set_axis_off()
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, wrap=True)
     return fig

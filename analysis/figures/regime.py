@@ -8,7 +8,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from analysis.figures.context import FigureContext
 from analysis.figures.improvement import deltas
@@ -30,6 +29,8 @@ def family_order(family: str) -> tuple[int, str]:
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     metric = REGIME_METRIC if REGIME_METRIC in ctx.cells.columns else ctx.metric
+    from statsmodels.nonparametric.smoothers_lowess import lowess  # only this figure needs statsmodels
+
     data = deltas(ctx, metric)
     if data.empty:
         return [("regime", no_data_figure("No regime plot: no strategy shares datasets with the baseline"))]
