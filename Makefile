@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 JOBS   ?= 2
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: bench test test-all perf clean-venv help
+.PHONY: bench test test-all perf clean-venv help browser
 
 help:
 	@echo "make bench   - set up .venv, run benchmarks/default.toml (-j $(JOBS)), print the leaderboard"
@@ -22,11 +22,19 @@ $(STAMP): pyproject.toml
 bench: $(STAMP)
 	$(BIN)/imbench run benchmarks/default.toml -j $(JOBS)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not slow" -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium for the HTML report test (tests/test_analysis_report.py). Best effort and quiet:
+# Debian's package needs root; without it the browser test is skipped with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { test "$$(id -u)" = 0 && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+	  echo "note: could not install headless Chromium (needs root and apt); the report's browser test will be skipped"
 
 perf: $(STAMP)
 	$(BIN)/python benchmarks/perf/harness_vs_loop.py

@@ -40,14 +40,17 @@ def _key(*parts: object) -> str:
 
 
 def write_fake_store(results_dir: str | Path, n_datasets: int = 100, n_strategies: int = 25, n_models: int = 4,
-                     n_folds: int = 10, n_test: int = 40, seed: int = 0, failure_rate: float = 0.005) -> Path:
-    """Write n_datasets × n_strategies × n_models × n_folds cells (one repeat) into `results_dir`."""
+                     n_folds: int = 10, n_test: int = 40, seed: int = 0, failure_rate: float = 0.005,
+                     strategies: list[tuple[str, str]] | None = None, dataset_names: list[str] | None = None) -> Path:
+    """Write n_datasets × n_strategies × n_models × n_folds cells (one repeat) into `results_dir`.
+    `strategies` ((name, label) pairs, `none` first) and `dataset_names` override the generated ones."""
     rng = np.random.default_rng(seed)
     results_dir = Path(results_dir)
-    labels = strategy_labels(n_strategies)
+    labels = strategies or strategy_labels(n_strategies)
     models = list(MODELS[:n_models])
+    names = dataset_names or [f"fake:ds{i:03d}" for i in range(n_datasets)]
+    n_datasets = len(names)
     ir = np.exp(rng.uniform(np.log(1.5), np.log(150), n_datasets))
-    names = [f"fake:ds{i:03d}" for i in range(n_datasets)]
     model_skill = dict(zip(models, rng.normal(0, 0.4, len(models))))
     strategy_effect = {label: (0.0 if label == "none" else rng.normal(0.05, 0.15)) for _, label in labels}
     calibration_shift = {label: (0.0 if name in ("none", "class-weight") else rng.uniform(0.5, 2.0))
