@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import sys
 import warnings
@@ -23,6 +24,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PLUGIN_ENV = "IMBENCH_PLUGINS"
+#: Plugins whose failure this process (or its parent) has already reported, as a JSON list: worker
+#: processes inherit it (IMBENCH_* variables are passed on) and stay quiet about the same failures.
+REPORTED_ENV = "IMBENCH_PLUGINS_REPORTED"
 ENTRY_POINT_GROUPS = ("imbench.strategies", "imbench.models")
 #: Plugin name → why it is disabled.
 PLUGIN_FAILURES: dict[str, str] = {}
@@ -32,10 +36,24 @@ _external_loaded = False
 
 
 def disable(plugin: str, exc: BaseException) -> None:
-    """Record and announce a plugin that failed to load; the run goes on without it."""
+    """Record and announce a plugin that failed to load; the run goes on without it.
+
+    The warning is attributed to the plugin itself (line 0), so it prints as one line naming the plugin
+    and the reason, without a line of imbench's source under it."""
     reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
     PLUGIN_FAILURES[plugin] = reason
-    warnings.warn(f"imbench: plugin {plugin} disabled: {reason}", stacklevel=3)
+    reported = _reported()
+    if plugin in reported:
+        return  # a worker process: the client that started it has already said so
+    os.environ[REPORTED_ENV] = json.dumps(sorted({*reported, plugin}))
+    warnings.warn_explicit(f"imbench: plugin {plugin} disabled: {reason}", UserWarning, filename=plugin, lineno=0)
+
+
+def _reported() -> set[str]:
+    try:
+        return set(json.loads(os.environ.get(REPORTED_ENV, "[]")))
+    except ValueError:
+        return set()
 
 
 def load_plugin_file(path: Path) -> None:
