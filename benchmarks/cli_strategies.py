@@ -41,8 +41,8 @@ def leakage_command(results_dir: Path, metric: str) -> None:
     summary = leakage_summary(table)
     shown = table.rename(columns={"in_fold": f"{HONEST} {metric}", "leaky": f"{LEAKY} {metric}",
                                   "inflation": "inflation", "leaky_higher": "leaky>"})
-    if (shown["posthoc"] == "none").all():
-        shown = shown.drop(columns="posthoc")
+    constant = [c for c in ("posthoc", "sampling_ratio", "k_neighbors") if shown[c].nunique(dropna=False) == 1]
+    shown = shown.drop(columns=constant)  # only the columns that tell rows apart
     console.print(rich_table(
         shown, title=f"Leakage: {LEAKY} (SMOTE before splitting) vs in-fold {HONEST}, {metric} on the same test folds",
         caption=(f"inflation = {LEAKY} − {HONEST}, fold means; leaky>: folds where the leak scored higher. "
