@@ -56,7 +56,7 @@ def start_render(ctx: FigureContext, only: list[str] | None, out_dir: Path, form
     to use more cores), the first is drawn here when the caller collects — after its own work (the
     report's tables), with its imports and cached leaderboards already in place.
     """
-    names = list(only or FIGURES)
+    names = [name for name in FIGURES if only is None or name in only]  # always in the report's order
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = balanced_groups(names, n_jobs)
     if len(groups) <= 1:
