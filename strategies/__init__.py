@@ -1,7 +1,8 @@
 """Strategy and model registries; every module in this package registers itself on import.
 
 Discovery is by convention (benchopt-style): importing `strategies` imports each module here; the
-modules installed packages declare in the entry-point group `imbench.strategies` (or `imbench.models`)
+modules installed packages declare in the entry-point groups `imbench.strategies`, `imbench.models` and
+`imbench.datasets`
 and the plugin directories in IMBENCH_PLUGINS follow before the first registry lookup
 (strategies/plugins.py). A module that fails to import disables only itself, with a one-line warning.
 """

@@ -3,7 +3,8 @@ decorators, from three places:
 
 - a module dropped into `strategies/` (imported with the package, see strategies/__init__.py);
 - an installed package declaring the module in the entry-point group `imbench.strategies` (or
-  `imbench.models`); an entry point naming a function instead of a module is called once;
+  `imbench.models`, `imbench.datasets`: the groups only say what the module adds, all load the same
+  way); an entry point naming a function instead of a module is called once;
 - plugin directories: every `*.py` file in a directory given to `imbench run --plugins DIR` (or
   listed in `IMBENCH_PLUGINS`, a path list, which is how worker processes learn them).
 
@@ -27,7 +28,7 @@ PLUGIN_ENV = "IMBENCH_PLUGINS"
 #: Plugins whose failure this process (or its parent) has already reported, as a JSON list: worker
 #: processes inherit it (IMBENCH_* variables are passed on) and stay quiet about the same failures.
 REPORTED_ENV = "IMBENCH_PLUGINS_REPORTED"
-ENTRY_POINT_GROUPS = ("imbench.strategies", "imbench.models")
+ENTRY_POINT_GROUPS = ("imbench.strategies", "imbench.models", "imbench.datasets")
 #: Plugin name → why it is disabled.
 PLUGIN_FAILURES: dict[str, str] = {}
 _LOADED: set[Path] = set()

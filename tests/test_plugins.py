@@ -1,7 +1,7 @@
 """The plugin API as a user meets it: the README's "Add a strategy" example, run from a plugin directory
 and through the contract checks; and a throwaway external package, installed as a wheel, whose entry
-points add a strategy, a model and a dataset source used in one grid (and a broken one that only
-disables itself)."""
+points (one per group, one of them a function) add a strategy, a model and a dataset source used in
+one grid — plus a broken one that only disables itself."""
 from __future__ import annotations
 
 import base64
@@ -72,15 +72,11 @@ def test_readme_example_passes_the_contract(tmp_path: Path) -> None:
 
 
 PACKAGE = {
-    "imbench_toy_plugin/__init__.py": '''
-        """An external imbench plugin: a strategy, a model and a dataset source in one module."""
-        import numpy as np
-        import pandas as pd
+    "imbench_toy_plugin/__init__.py": '"""An external imbench plugin: a strategy, a model and a dataset source."""\n',
+    "imbench_toy_plugin/strategy.py": '''
         from imblearn.under_sampling import RandomUnderSampler
-        from sklearn.tree import DecisionTreeClassifier
 
-        from datasets import Dataset, register_source
-        from strategies import ModelSpec, register_model, register_strategy
+        from strategies import register_strategy
         from strategies.resampling import SamplerStrategy
 
 
@@ -94,14 +90,26 @@ PACKAGE = {
 
             def make_sampler(self, params, seed):
                 return RandomUnderSampler(sampling_strategy=params["sampling_ratio"], random_state=seed)
+        ''',
+    "imbench_toy_plugin/models.py": '''
+        from sklearn.tree import DecisionTreeClassifier
+
+        from strategies import ModelSpec, register_model
 
 
         def _tree(seed):
             return DecisionTreeClassifier(max_depth=3, random_state=seed)
 
 
-        register_model(ModelSpec("toy-tree", _tree, frozenset({"class_weight", "sample_weight"}), "class_weight",
-                                 False, "a depth-3 decision tree (from an installed plugin)"))
+        def register():
+            register_model(ModelSpec("toy-tree", _tree, frozenset({"class_weight", "sample_weight"}), "class_weight",
+                                     False, "a depth-3 decision tree (from an installed plugin)"))
+        ''',
+    "imbench_toy_plugin/data.py": '''
+        import numpy as np
+        import pandas as pd
+
+        from datasets import Dataset, register_source
 
 
         @register_source("toy")
@@ -113,7 +121,17 @@ PACKAGE = {
         ''',
     "imbench_toy_plugin/broken.py": "import a_module_that_does_not_exist  # noqa: F401\n",
 }
-ENTRY_POINTS = "[imbench.strategies]\ntoy = imbench_toy_plugin\nbroken = imbench_toy_plugin.broken\n"
+ENTRY_POINTS = """\
+[imbench.strategies]
+toy = imbench_toy_plugin.strategy
+broken = imbench_toy_plugin.broken
+
+[imbench.models]
+toy-tree = imbench_toy_plugin.models:register
+
+[imbench.datasets]
+toy = imbench_toy_plugin.data
+"""
 PACKAGE_GRID = """\
 name = "toy"
 datasets = ["toy:blobs"]
