@@ -107,12 +107,14 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     from benchmarks.grid import load_grid
     from benchmarks.progress import RunProgress
     from benchmarks.runner import run_grid
+    from datasets.cleaning import release_notices
 
     grid = load_grid(grid_file)
     results_dir = results_dir or Path("results") / grid.name
     with RunProgress(err_console, f"{grid.name}", enabled=not no_progress) as bar:
         summary = run_grid(grid, results_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-                           timeout=timeout, on_start=bar.start, on_result=bar.update)
+                           timeout=timeout, on_start=lambda *counts: (release_notices(), bar.start(*counts)),
+                           on_result=bar.update)
     ran = sum(summary.counts.values())
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
@@ -154,10 +156,13 @@ _add_command_modules()
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors → one line on stderr and exit code 2."""
+    from datasets.cleaning import hold_notices
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="imbench", standalone_mode=False)
+        with hold_notices():  # dataset notices print after the checks pass, never before an error line
+            cli.main(args=args, prog_name="imbench", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -52,6 +52,29 @@ if not logger.handlers:
     logger.propagate = False
 _emitted: set[tuple[str, str]] = set()
 _quiet = False
+_held: list[str] | None = None
+
+
+@contextmanager
+def hold_notices() -> Iterator[None]:
+    """Hold notices back until `release_notices()` or a normal exit; drop them if an exception ends the
+    block, so a failing command prints only its one-line error (benchmarks/cli.py wraps every command)."""
+    global _held
+    previous, _held = _held, []
+    try:
+        yield
+        release_notices()
+    finally:
+        _held = previous
+
+
+def release_notices() -> None:
+    """Print the notices held so far (e.g. once a run has passed its checks and starts)."""
+    global _held
+    if _held:
+        for message in _held:
+            logger.warning(message)
+        _held = []
 
 
 @contextmanager
@@ -72,7 +95,11 @@ def emit_notices(name: str, notices: Iterable[str]) -> None:
     for notice in notices:
         if (name, notice) not in _emitted:
             _emitted.add((name, notice))
-            logger.warning("imbench: notice: dataset %r: %s", name, notice)
+            message = f"imbench: notice: dataset {name!r}: {notice}"
+            if _held is not None:
+                _held.append(message)
+            else:
+                logger.warning(message)
 
 
 def _as_category(column: pd.Series) -> pd.Series:

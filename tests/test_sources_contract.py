@@ -67,3 +67,17 @@ def test_file_contract_details(offline_sources: Path) -> None:
     dataset = load_dataset(f"file:{offline_sources / 'd.csv'}[target=y,positive=bad]")
     assert dataset.categorical == ["txt"] and "gone" not in dataset.X.columns
     assert dataset.meta["missing_rate"] == round(2 / (90 * 2), 4)
+
+
+def test_notices_wait_for_the_checks_and_never_precede_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from datasets.cleaning import emit_notices, hold_notices, release_notices
+
+    with hold_notices():
+        emit_notices("held", ["first notice"])
+        assert "first notice" not in capsys.readouterr().err
+        release_notices()
+        assert "imbench: notice: dataset 'held': first notice" in capsys.readouterr().err
+    with pytest.raises(RuntimeError), hold_notices():
+        emit_notices("dropped", ["second notice"])
+        raise RuntimeError("the command failed")
+    assert "second notice" not in capsys.readouterr().err
