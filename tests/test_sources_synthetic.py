@@ -59,3 +59,31 @@ def test_a_million_rows() -> None:
     X, y = generate(params("synthetic[n=1000000,d=20,prevalence=0.01]"))
     assert X.shape == (1_000_000, 20) and X.dtype == np.float32 and X.nbytes == 80_000_000
     assert int(y.sum()) == 10_000
+
+
+SCALE_GRID = """\
+name = "scale"
+seed = 0
+datasets = ["synthetic[n={n},d=20,prevalence=0.01,seed=3]"]
+models = ["logreg"]
+strategies = ["none"]
+
+[cv]
+n_splits = 2
+n_repeats = 1
+"""
+
+
+@pytest.mark.parametrize("n", [100_000, pytest.param(1_000_000, marks=pytest.mark.slow)])
+def test_workers_regenerate_identical_data_from_the_name(tmp_path, n: int) -> None:
+    from benchmarks.grid import parse_grid
+    from benchmarks.runner import run_grid
+    from benchmarks.store import read_cells, read_predictions
+
+    grid = parse_grid(SCALE_GRID.format(n=n), "scale.toml")
+    run_grid(grid, tmp_path / "r", n_jobs=2)  # loky workers get the name only and rebuild the data
+    assert set(read_cells(tmp_path / "r")["status"]) == {"ok"}
+    predictions = read_predictions(tmp_path / "r")
+    _, y = generate(params(grid.datasets[0]))
+    assert len(predictions) == n and predictions["row_index"].nunique() == n
+    np.testing.assert_array_equal(predictions["y_true"].to_numpy(), y[predictions["row_index"].to_numpy()])
