@@ -59,8 +59,6 @@ def scheme_of(name: str) -> str:
     return name.split(":", 1)[0].split("[", 1)[0].strip()
 
 
-_scheme = scheme_of  # old private name
-
 
 def _unknown(name: str) -> DatasetError:
     scheme = scheme_of(name)
