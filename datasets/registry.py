@@ -59,7 +59,6 @@ def scheme_of(name: str) -> str:
     return name.split(":", 1)[0].split("[", 1)[0].strip()
 
 
-
 def _unknown(name: str) -> DatasetError:
     scheme = scheme_of(name)
     if ":" in name and scheme not in SOURCE_SPECS and not any(n.startswith(f"{scheme}:") for n in manifest()):
