@@ -23,7 +23,7 @@ from datasets.files import file_name
 from datasets.names import format_name, parse_name
 from datasets.openml_source import TASK, task_shape, with_task_splits
 from datasets.registry import expand_one, is_pattern, scheme_of
-from datasets.selection import Selection, SelectionError, selection_from_table
+from datasets.selection import SelectionError, selection_from_table
 
 
 class DatasetEntryError(ValueError):

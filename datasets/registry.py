@@ -19,7 +19,7 @@ import pandas as pd
 from datasets.base import Dataset, DatasetError, describe, validate
 from datasets.bundled import load_bundled, manifest
 from datasets.cleaning import clean, emit_notices, quiet_notices
-from datasets.names import NameSyntaxError, parse_name
+from datasets.names import NameSyntaxError
 from datasets.selection import Selection
 from strategies.registry import unknown_name_message
 
