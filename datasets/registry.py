@@ -59,6 +59,13 @@ def scheme_of(name: str) -> str:
     return name.split(":", 1)[0].split("[", 1)[0].strip()
 
 
+def source_of(name: str) -> str:
+    """The `source` a dataset's metadata will carry: the bundle's origin (keel, uci, nasa, ...) or the
+    scheme's family (`openml-task:59` → openml)."""
+    bundled = manifest().get(name)
+    return bundled["source"] if bundled else scheme_of(name).split("-", 1)[0]
+
+
 def _unknown(name: str) -> DatasetError:
     scheme = scheme_of(name)
     if ":" in name and scheme not in SOURCE_SPECS and not any(n.startswith(f"{scheme}:") for n in manifest()):
@@ -156,7 +163,7 @@ def load_dataset(name: str) -> Dataset:
     dataset = validate(dataset)
     extras = {k: v for k, v in dataset.meta.items() if k not in {"n", "d", "n_pos", "ir", "n_categorical",
                                                                  "missing_rate"}}
-    extras.setdefault("source", scheme_of(canonical))
+    extras.setdefault("source", source_of(canonical))
     extras.setdefault("data", "bundled" if canonical in manifest() else "loaded")
     dataset.meta = describe(dataset.X, dataset.y, dataset.categorical, **extras)
     if notices:
@@ -208,9 +215,8 @@ def list_datasets(patterns: list[str] | None = None, selection: Selection | None
 def _listing_rows(names: list[str], selection: Selection, load: bool) -> list[dict[str, Any]]:
     rows = []
     for name in names:
-        if selection.sources and scheme_of(name) not in selection.sources and \
-                manifest().get(name, {}).get("source") not in selection.sources:
-            continue
+        if selection.sources and source_of(name) not in selection.sources:
+            continue  # decided from the name alone: nothing loaded for other sources
         meta = dataset_meta(name, load=load)
         if selection.matches(meta):
             rows.append({"name": name, **{k: meta.get(k) for k in ["source", *META_COLUMNS]},
