@@ -22,7 +22,7 @@ from datasets.cleaning import check_cv_positives, emit_notices
 from datasets.files import file_name
 from datasets.names import format_name, parse_name
 from datasets.openml_source import TASK, task_shape, with_task_splits
-from datasets.registry import expand_one, is_pattern, scheme_of
+from datasets.registry import expand_one, is_pattern, scheme_of, source_of
 from datasets.selection import SelectionError, selection_from_table
 
 
@@ -98,6 +98,8 @@ def grid_datasets(entries: list[Any], select: dict[str, Any] | None, n_splits: i
                     continue
                 if task_splits:
                     member = _task_member(member, needle)
+                if selection.sources and source_of(member) not in selection.sources:
+                    continue  # from the name alone: no metadata loaded for other sources
                 if selection.active and not selection.matches(dataset_meta(member)):
                     continue
                 if not task_splits and not _enough_positives(member, n_splits, explicit, out):
