@@ -2,7 +2,6 @@
 weighting knobs per model, declared ensembles, skips instead of errors, and the listing."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from imblearn.under_sampling import TomekLinks
-from sklearn.base import BaseEstimator
 
 from benchmarks.fit_cell import fit_on_fold
 from benchmarks.grid import GridError, parse_grid
