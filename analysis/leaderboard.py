@@ -120,12 +120,14 @@ def apply_policy(values: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[
 def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = DEFAULT_FAILURE_POLICY,
                       alpha: float = ALPHA, baseline: str = BASELINE, headline: tuple[str, ...] = HEADLINE,
                       seed: int = 0, n_resamples: int = 2000, group: str | None = None,
-                      tables: dict[str, pd.DataFrame] | None = None, light: bool = False) -> Leaderboard:
+                      tables: dict[str, pd.DataFrame] | None = None, light: bool = False,
+                      families: dict[str, str] | None = None) -> Leaderboard:
     """The leaderboard of `cells` ranked by `metric`; one row per (model, strategy), best mean rank first.
 
     `light=True` computes ranks, means and the Friedman/Nemenyi test only — no bootstrap intervals
     and no tests against the baseline (their columns stay empty): what the figures need, at a
-    fraction of the cost. `tables` may pass precomputed `per_dataset_tables` of these cells.
+    fraction of the cost. `tables` may pass precomputed `per_dataset_tables` of these cells and
+    `families` the label → family map (else the strategy registry is asked, which imports it).
     """
     check_metric(cells, metric)
     wanted = [metric] + [m for m in headline if m != metric and m in cells.columns]
@@ -139,7 +141,8 @@ def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = 
     nemenyi = nemenyi_pvalues(ranks) if friedman.applicable else None
 
     out = pd.DataFrame(index=raw.columns)
-    out["family"] = [family_of(s) for s in _strategy_names(cells, raw.columns)]
+    out["family"] = ([families.get(label, "unknown") for _, label in raw.columns] if families is not None
+                     else [family_of(s) for s in _strategy_names(cells, raw.columns)])
     out["mean_rank"] = ranks.mean() if len(ranks) else np.nan
     out[metric] = values.mean()
     out[f"{metric}_median"] = values.median()

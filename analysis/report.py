@@ -153,7 +153,9 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
             f"<p>{len(cells):,} cells ({ok:,} ok) · {cells['dataset'].nunique()} datasets · "
             f"{cells['model'].nunique()} models · {cells['label'].nunique()} strategies · store "
             f"{esc(ctx.run.results_dir)}</p><p>generated {esc(_now())} from the stored results; nothing was "
-            f"refitted (<code>imbench report</code> regenerates it)</p><nav>{nav}</nav></header>"
+            f"refitted (<code>imbench report</code> regenerates it)</p>"
+            + (f"<p>{esc(ctx.run.anti_pattern_note())}</p>" if ctx.run.anti_patterns else "")
+            + f"<nav>{nav}</nav></header>"
             f"<main>{body}</main><script>{CHECK_SCRIPT}</script></body></html>")
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")

@@ -32,16 +32,18 @@ def _options(function):  # type: ignore[no-untyped-def]
     function = click.option("--failed", type=click.Choice(["rank-last", "drop"]), default="rank-last",
                             show_default=True, help=POLICY_HELP)(function)
     function = click.option("--model", default=None, help="Only this model (default: all models).")(function)
+    function = click.option("--include-anti-patterns", is_flag=True,
+                            help="Keep anti-pattern strategies (e.g. leaky-smote), left out by default.")(function)
     return function
 
 
-def load_results(results_dir: Path, model: str | None):  # type: ignore[no-untyped-def]
+def load_results(results_dir: Path, model: str | None, include_anti_patterns: bool = False):  # type: ignore[no-untyped-def]
     """The stored run, checked: not empty, and `model` (if given) is one of its models."""
     from analysis.loading import RunResults
     from benchmarks.errors import UserError
     from strategies.registry import UnknownNameError, unknown_name_message
 
-    run = RunResults.load(results_dir)
+    run = RunResults.load(results_dir, include_anti_patterns)
     if run.cells.empty:
         raise UserError(f"{results_dir}: the store holds no cells yet; run a grid into it first (imbench run GRID)")
     if model is not None and model not in run.models:
@@ -51,7 +53,7 @@ def load_results(results_dir: Path, model: str | None):  # type: ignore[no-untyp
 
 def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None = None, by: str | None = None,
                       failed: str = "rank-last", alpha: float = 0.05, out_dir: Path | None = None,
-                      write_files: bool = False) -> list[Path]:
+                      write_files: bool = False, include_anti_patterns: bool = False) -> list[Path]:
     """Print the leaderboard(s) of a results folder; with `write_files`, also CSV and Markdown in the
     report folder. `imbench run` calls this at the end of a run (without files)."""
     from analysis.leaderboard import build_leaderboard, check_metric, dataset_groups, grouped_leaderboards
@@ -59,12 +61,12 @@ def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None =
     from analysis.outputs import board_title, display_board, file_stem, report_dir, write_leaderboards
     from benchmarks.tables import rich_table
 
-    run = RunResults.load(results_dir)
+    run = RunResults.load(results_dir, include_anti_patterns)
     if run.cells.empty:
         console.print("no cells stored yet")
         return []
     if model is not None:
-        run = load_results(results_dir, model)
+        run = load_results(results_dir, model, include_anti_patterns)
     cells = run.cells[run.cells["model"] == model] if model else run.cells
     check_metric(cells, metric)
     options = {"failed": failed, "alpha": alpha}
@@ -72,7 +74,7 @@ def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None =
               else [build_leaderboard(cells, metric, **options)])
     for board in boards:
         console.print(rich_table(display_board(board), title=board_title(board)))
-        for line in board.notes():
+        for line in board.notes() + ([run.anti_pattern_note()] if run.anti_patterns else []):
             console.print(f"  {line}", soft_wrap=True, highlight=False)
     if not write_files:
         return []
@@ -89,14 +91,15 @@ def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None =
 @click.option("--by", type=click.Choice(["ir", "size", "source"]), default=None,
               help="One leaderboard per dataset group: imbalance-ratio band, size band or source.")
 @_options
-def leaderboard_command(results_dir: Path, metric: str, by: str | None, model: str | None, failed: str,
-                        alpha: float, out_dir: Path | None) -> None:
+def leaderboard_command(results_dir: Path, metric: str, by: str | None, include_anti_patterns: bool,
+                        model: str | None, failed: str, alpha: float, out_dir: Path | None) -> None:
     """Leaderboard of a results folder with its statistics (reads the store, refits nothing).
 
     Folds are averaged per dataset; datasets are the units of every test. Prints a table and writes
     CSV and Markdown to RESULTS_DIR/report/.
     """
-    print_leaderboard(results_dir, metric, model, by, failed, alpha, out_dir, write_files=True)
+    print_leaderboard(results_dir, metric, model, by, failed, alpha, out_dir, write_files=True,
+                      include_anti_patterns=include_anti_patterns)
 
 
 def _figure_names(value: str | None) -> list[str] | None:
@@ -113,12 +116,12 @@ def _figure_names(value: str | None) -> list[str] | None:
 
 
 def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: str | None, failed: str,
-                    alpha: float):  # type: ignore[no-untyped-def]
+                    alpha: float, include_anti_patterns: bool):  # type: ignore[no-untyped-def]
     from analysis.figures.context import FigureContext
     from analysis.leaderboard import check_metric
     from strategies.registry import UnknownNameError, unknown_name_message
 
-    run = load_results(results_dir, model)
+    run = load_results(results_dir, model, include_anti_patterns)
     check_metric(run.cells, metric)
     names = sorted(run.cells["dataset"].unique())
     if dataset is not None and dataset not in names:
@@ -138,13 +141,14 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
 @JOBS_OPTION
 @_options
 def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, n_jobs: int,
-                 model: str | None, failed: str, alpha: float, out_dir: Path | None) -> None:
+                 include_anti_patterns: bool, model: str | None, failed: str, alpha: float,
+                 out_dir: Path | None) -> None:
     """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
     from analysis.figures import render
     from analysis.outputs import report_dir
 
     names = _figure_names(only)
-    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha)
+    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns)
     written = render(ctx, names, report_dir(results_dir, out_dir) / "figures", n_jobs=n_jobs)
     for paths in written.values():
         console.print("  ".join(str(p) for p in paths), highlight=False)
@@ -160,14 +164,15 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
 @JOBS_OPTION
 @_options
 def report_command(results_dir: Path, metric: str, dataset: str | None, no_extras: bool, n_jobs: int,
-                   model: str | None, failed: str, alpha: float, out_dir: Path | None) -> None:
+                   include_anti_patterns: bool, model: str | None, failed: str, alpha: float,
+                   out_dir: Path | None) -> None:
     """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
     environment, datasets, leaderboards, all figures, failures, extra analyses (when installed), and
     how to reproduce the run."""
     from analysis.outputs import report_dir
     from analysis.report import write_report
 
-    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha)
+    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns)
     path = write_report(ctx, report_dir(results_dir, out_dir), extras=not no_extras, n_jobs=n_jobs)
     console.print(str(path), highlight=False)
 

@@ -66,7 +66,8 @@ class FigureContext:
                 wanted = [m for m in [self.metric, *self.headline(), "f1@deployed", "f1@0.5"] if m in cells.columns]
                 self._tables[model] = per_dataset_tables(cells, wanted)
             self._boards[key] = build_leaderboard(cells, metric, failed=self.failed, alpha=self.alpha,
-                                                  tables=self._tables[model], light=not full)
+                                                  tables=self._tables[model], light=not full,
+                                                  families=self.families)
         return self._boards[key]
 
     def pooled_predictions(self, dataset: str) -> pd.DataFrame:
