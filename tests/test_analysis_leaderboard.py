@@ -138,3 +138,15 @@ def test_leaderboard_command_bad_input_changes_nothing(small_store: Path) -> Non
         assert out.returncode == 2 and out.stderr.count("\n") == 1 and expected in out.stderr, out.stderr
     assert hashlib.sha256(store_path(small_store).read_bytes()).hexdigest() == before
     assert not (small_store / "report").exists()
+
+
+def test_anti_patterns_are_left_out_unless_asked(tmp_path: Path) -> None:
+    from analysis.loading import RunResults
+
+    strategies = [("none", "none"), ("smote", "smote"), ("leaky-smote", "leaky-smote")]
+    store = write_fake_store(tmp_path / "leak", n_models=1, n_folds=2, n_test=20, strategies=strategies,
+                             dataset_names=["fake:a", "fake:b", "fake:c"])
+    default = RunResults.load(store)
+    assert set(default.labels) == {"none", "smote"} and default.anti_patterns == ["leaky-smote"]
+    assert "leaky-smote" in default.anti_pattern_note()
+    assert set(RunResults.load(store, include_anti_patterns=True).labels) == {"none", "smote", "leaky-smote"}
