@@ -28,7 +28,7 @@ def display_board(board: Leaderboard) -> pd.DataFrame:
                         short_name(metric): t[metric]})
     out["95% CI"] = [_interval(lo, hi) for lo, hi in zip(t[f"{metric}_ci_low"], t[f"{metric}_ci_high"])]
     for name in t.columns:
-        if name not in out.columns and name in _headline_columns(t, metric):
+        if name not in out.columns and name in _headline_columns(t, metric, board.baseline):
             out[short_name(name)] = t[name]
     delta = f"delta_{metric}_vs_{board.baseline}"
     out[f"Δ{short_name(metric)}"] = t[delta]
@@ -42,9 +42,9 @@ def display_board(board: Leaderboard) -> pd.DataFrame:
     return out
 
 
-def _headline_columns(table: pd.DataFrame, metric: str) -> list[str]:
+def _headline_columns(table: pd.DataFrame, metric: str, baseline: str) -> list[str]:
     start = table.columns.get_loc(f"{metric}_ci_high") + 1
-    stop = table.columns.get_loc(f"delta_{metric}_vs_none") if f"delta_{metric}_vs_none" in table.columns \
+    stop = table.columns.get_loc(f"delta_{metric}_vs_{baseline}") if f"delta_{metric}_vs_{baseline}" in table.columns \
         else len(table.columns)
     return [c for c in table.columns[start:stop] if not c.startswith("delta_")]
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import scikit_posthocs as sp
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from analysis.figures.context import FigureContext
+from analysis.statistics import p_text
 from benchmarks.metrics import metric_direction, short_name
 
 
@@ -18,7 +20,7 @@ def _diagram(ctx: FigureContext, metric: str) -> Figure:
     models = ctx.models
     n_labels = max(len(ctx.board(metric, m).table) for m in models)
     panel_height = 1.0 + 0.22 * (n_labels + 1) / 2 + 0.5
-    fig, axes = plt.subplots(len(models), 1, figsize=(9, panel_height * len(models)), squeeze=False,
+    fig, axes = plt.subplots(len(models), 1, figsize=(10, panel_height * len(models)), squeeze=False,
                              layout="constrained")
     for ax, model in zip(axes[:, 0], models):
         board = ctx.board(metric, model)
@@ -33,18 +35,25 @@ def _diagram(ctx: FigureContext, metric: str) -> Figure:
         ranks = board.table.set_index("strategy")["mean_rank"]
         sig = board.nemenyi.copy()
         sig.index = sig.columns = [label for _, label in sig.columns]
-        sp.critical_difference_diagram(ranks, sig, alpha=ctx.alpha, ax=ax,
+        drawn = sp.critical_difference_diagram(ranks, sig, alpha=ctx.alpha, ax=ax,
                                        color_palette={label: ctx.colors[label] for label in ranks.index},
                                        label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
                                        label_props={"fontsize": 8}, text_h_margin=0.3)
+        for text in drawn["labels"]:  # light palette colours are hard to read as text: darken them
+            text.set_color(_darker(text.get_color()))
         _cd_bar(ax, float(ranks.min()), test.critical_difference)
         verdict = "differ" if test.significant else "do not differ significantly"
-        ax.set_title(f"{title}\nFriedman/Iman–Davenport p={test.iman_davenport_p:.3g}: strategies {verdict}; "
-                     f"bars join strategies not different by Nemenyi (α={ctx.alpha:g}, CD={test.critical_difference:.2f})",
-                     fontsize=9, loc="left")
+        ax.set_title(f"{title}\nFriedman/Iman–Davenport {p_text(test.iman_davenport_p)}: strategies {verdict}; bars "
+                     f"join strategies Nemenyi cannot tell apart (α={ctx.alpha:g}, CD={test.critical_difference:.2f})",
+                     fontsize=8.5, loc="left", wrap=True)
     fig.suptitle(f"Critical difference diagram — mean rank by {short_name(metric)} (1 = best)", fontsize=11,
                  x=0.01, ha="left")
     return fig
+
+
+def _darker(colour: object, amount: float = 0.45) -> tuple[float, float, float]:
+    r, g, b = to_rgb(colour)
+    return (r * (1 - amount), g * (1 - amount), b * (1 - amount))
 
 
 def _cd_bar(ax: plt.Axes, start: float, cd: float) -> None:
