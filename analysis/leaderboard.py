@@ -98,8 +98,10 @@ class Leaderboard:
         lines = [
             f"rank: mean rank over {self.n_datasets} dataset{'' if self.n_datasets == 1 else 's'} (1 = best, ties averaged) by {self.metric} "
             f"({metric_direction(self.metric)} is better); CI: 95 % BCa bootstrap of the mean over datasets.",
-            f"vs `{self.baseline}`: win/tie/loss and two-sided Wilcoxon signed-rank test against `{self.baseline}` on "
-            f"the same model, paired by dataset, Holm-corrected over {n_tests} comparisons at α={self.alpha:g}.",
+            (f"vs `{self.baseline}`: win/tie/loss and two-sided Wilcoxon signed-rank test against `{self.baseline}` on "
+             f"the same model, paired by dataset, Holm-corrected over {n_tests} comparisons at α={self.alpha:g}."
+             if n_tests else f"vs `{self.baseline}`: no comparisons (no `{self.baseline}` baseline with results on the "
+                             "same model)."),
             self.friedman.describe() + (f"; ≈best: within CD of the best mean rank" if self.friedman.applicable else ""),
             f"failure policy ({self.policy}): {FAILURE_POLICIES[self.policy]}.",
         ]
@@ -136,8 +138,9 @@ def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = 
     raw = tables[metric]
     values, dropped = apply_policy(raw, failed)
     ranks = rank_table(values, metric)
-    friedman = friedman_test(ranks, alpha) if len(ranks) else FriedmanResult(0, ranks.shape[1], alpha,
-                                                                               reason="no dataset has results")
+    empty = ("no dataset where every model×strategy has results (try --failed rank-last)" if failed == "drop"
+             else "no dataset has results")
+    friedman = friedman_test(ranks, alpha) if len(ranks) else FriedmanResult(0, ranks.shape[1], alpha, reason=empty)
     nemenyi = nemenyi_pvalues(ranks) if friedman.applicable else None
 
     out = pd.DataFrame(index=raw.columns)
