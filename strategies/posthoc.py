@@ -165,7 +165,18 @@ def constrained_precision(y_true: np.ndarray, y_pred: np.ndarray, min_recall: fl
 
 class TunedThreshold(TunedThresholdClassifierCV):
     """`TunedThresholdClassifierCV` that also reports the chosen threshold as `deployed_threshold_`
-    (read by the runner) and what the inner CV found as `fit_report_`."""
+    (read by the runner) and what the inner CV found as `fit_report_`. A model that predicts a
+    constant in an inner fold (e.g. boosting that cannot split a tiny under-sampled set) leaves no
+    threshold to choose: that is a stated skip, not an error the next run would retry."""
+
+    def fit(self, X: Any, y: Any, **params: Any) -> "TunedThreshold":
+        try:
+            return super().fit(X, y, **params)
+        except ValueError as exc:
+            if "constant predictions" in str(exc):
+                raise NotApplicable("threshold tuning: the model predicts a constant in the inner folds, so "
+                                    "there is no threshold to choose") from exc
+            raise
 
     @property
     def deployed_threshold_(self) -> float:
@@ -193,6 +204,9 @@ class AlertBudgetThreshold(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> "AlertBudgetThreshold":
         y = np.asarray(y)
         oof = cross_val_predict(clone(self.estimator), X, y, cv=self.cv, method="predict_proba")[:, 1]
+        if np.ptp(oof) == 0:
+            raise NotApplicable("alert budget: the model predicts a constant in the inner folds, so no "
+                                "threshold flags a share of cases")
         n_flagged = min(len(oof), max(1, math.ceil(self.budget * len(oof))))
         threshold = float(np.sort(oof)[::-1][n_flagged - 1])
         self.estimator_ = FixedThresholdClassifier(clone(self.estimator), threshold=threshold,
