@@ -59,7 +59,7 @@ def _bad(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ('"keel:glass1"', '"keel:glas1"', "bad.toml:3: unknown dataset 'keel:glas1': did you mean 'keel:glass1'"),
     ('models = ["logreg"]', 'models = ["logreg"', "bad.toml:5: malformed TOML"),
-    ('n_splits = 3', 'n_splits = 3\nfolds = 2', "bad.toml:9: unknown key in [cv] 'folds': valid: n_repeats, n_splits"),
+    ('n_splits = 3', 'n_splits = 3\nfold = 2', "bad.toml:9: unknown key in [cv] 'fold': did you mean"),
 ])
 def test_bad_grid_one_line_exit_2(tmp_path: Path, old: str, new: str, expected: str) -> None:
     grid = _bad(tmp_path, TINY_GRID.replace(old, new))
