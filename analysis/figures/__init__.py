@@ -29,8 +29,11 @@ FIGURES: dict[str, tuple[str, str]] = {
     "regime": ("regime", "Difference to baseline vs imbalance ratio, one panel per strategy family"),
     "disagreement": ("disagreement", "Rank by PR AUC vs rank by ECE and by F1"),
 }
-#: Relative drawing cost, to balance parallel groups (CD: three metrics × models; heatmap: many cells).
-COST = {"cd": 4.0, "heatmap": 3.0, "reliability": 2.0, "cost": 1.0}
+#: Drawing cost (CPU seconds, PNG + SVG, on the 100,000-cell benchmark store), to balance parallel groups.
+COST = {"cd": 4.5, "heatmap": 2.6, "reliability": 2.9, "improvement": 1.4, "pr": 1.4, "regime": 2.0, "cost": 0.7,
+        "disagreement": 1.0}
+#: What a figure worker spends before drawing (imports, the context), in the same units.
+WORKER_START = 2.0
 FORMATS = ("png", "svg")
 DPI = 100
 #: SVG text stays text (selectable, small, fast to write) instead of one path per glyph.
@@ -48,17 +51,18 @@ def render(ctx: FigureContext, only: list[str] | None, out_dir: Path, formats: t
 
 
 def start_render(ctx: FigureContext, only: list[str] | None, out_dir: Path, formats: tuple[str, ...] = FORMATS,
-                 n_jobs: int = 1) -> Callable[[], dict[str, list[Path]]]:
+                 n_jobs: int = 1, busy: float = 0.0) -> Callable[[], dict[str, list[Path]]]:
     """Start drawing and return a function that finishes it and returns the files (stem → paths).
 
     With `n_jobs > 1` the figures are split into groups of similar cost: all but the first go to
     worker processes now (joblib/loky; matplotlib draws on one thread, so processes are the only way
     to use more cores), the first is drawn here when the caller collects — after its own work (the
-    report's tables), with its imports and cached leaderboards already in place.
+    report's tables), with its imports and cached leaderboards already in place. `busy` is how much
+    work (in COST units) the caller does before collecting, so that group gets less drawing.
     """
     names = [name for name in FIGURES if only is None or name in only]  # always in the report's order
     out_dir.mkdir(parents=True, exist_ok=True)
-    groups = balanced_groups(names, n_jobs)
+    groups = balanced_groups(names, n_jobs, [busy] + [WORKER_START] * (n_jobs - 1))
     if len(groups) <= 1:
         return lambda: _render_names(ctx, names, out_dir, formats)
     from joblib import Parallel, delayed
@@ -68,7 +72,7 @@ def start_render(ctx: FigureContext, only: list[str] | None, out_dir: Path, form
     order = {name: i for i, name in enumerate(names)}
 
     def collect() -> dict[str, list[Path]]:
-        merged = _render_names(ctx, groups[0], out_dir, formats)
+        merged = _render_names(ctx, groups[0], out_dir, formats) if groups[0] else {}
         for part in parts:
             merged.update(part)
         return dict(sorted(merged.items(), key=lambda item: order.get(kind_of(item[0]), len(order))))
@@ -101,17 +105,18 @@ def save(fig: Figure, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Pa
     return paths
 
 
-def balanced_groups(names: list[str], n_jobs: int) -> list[list[str]]:
-    """Split figure names into at most n_jobs groups of similar drawing cost (longest first, each to
-    the lightest group)."""
+def balanced_groups(names: list[str], n_jobs: int, start: list[float] | None = None) -> list[list[str]]:
+    """Split figure names into at most n_jobs groups finishing at about the same time: longest first,
+    each to the group that is free first (`start`: work each group has before drawing). Group 0
+    is the caller's; it is kept (possibly empty) so the others stay the workers'."""
     n = max(1, min(n_jobs, len(names)))
     groups: list[list[str]] = [[] for _ in range(n)]
-    load = [0.0] * n
+    load = list((start or [])[:n]) + [0.0] * (n - len(start or []))
     for name in sorted(names, key=lambda x: -COST.get(x, 1.0)):
         i = load.index(min(load))
         groups[i].append(name)
         load[i] += COST.get(name, 1.0)
-    return [g for g in groups if g]
+    return [groups[0]] + [g for g in groups[1:] if g]
 
 
 def kind_of(stem: str) -> str:
