@@ -38,6 +38,7 @@ browser:
 
 perf: $(STAMP)
 	$(BIN)/python benchmarks/perf/harness_vs_loop.py
+	$(BIN)/python benchmarks/perf/analysis_speed.py
 
 clean-venv:
 	rm -rf $(VENV)
