@@ -8,6 +8,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from analysis.figures.context import FigureContext
 from analysis.figures.improvement import deltas
@@ -15,6 +16,9 @@ from analysis.figures.pr_curves import no_data_figure
 from benchmarks.metrics import metric_direction, short_name
 
 REGIME_METRIC = "ap"
+PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # 10, 100 rather than 10¹
+#: minor ticks labelled at 2× and 5× a power of ten only, so they do not run into each other
+SPARSE = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:e}"[0] in "25" else "")
 MIN_TREND_POINTS = 8
 
 
@@ -54,7 +58,11 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
                 ax.plot([], [], color=colour, lw=1.8, label=label)
         ax.axhline(0, color="black", lw=1, ls="--")
         ax.set_xscale("log")
-        ax.set_title(f"{family} ({part['strategy'].nunique()} strategies)", fontsize=10)
+        ax.xaxis.set_major_formatter(PLAIN)
+        ax.xaxis.set_minor_formatter(SPARSE)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+        n = part["strategy"].nunique()
+        ax.set_title(f"{family} ({n} {'strategy' if n == 1 else 'strategies'})", fontsize=10)
         ax.set_xlabel("imbalance ratio (negatives per positive, log scale)", fontsize=8)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=6.5, loc="best", ncol=1 if part["strategy"].nunique() <= 6 else 2, framealpha=0.8)
