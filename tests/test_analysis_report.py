@@ -64,9 +64,11 @@ def test_every_name_is_escaped(page: Path) -> None:
 
 def test_grid_toml_reproduces_the_spec() -> None:
     grid = TINY_GRID.replace('"smote"]', '{name = "smote", k_neighbors = [3, 5]}]').replace(
-        "n_repeats = 2", "n_repeats = 2\ninner_folds = 3")
+        "n_repeats = 2", "n_repeats = 2\ninner_folds = 3").replace(
+        "[cv]", 'posthoc = ["none", "threshold:f1"]\n\n[cv]')
     spec = parse_grid(grid).to_dict()
     assert len(spec["strategies"]) == 5 and spec["cv"]["inner_folds"] == 3
+    assert spec.get("posthoc", ["none", "threshold:f1"]) == ["none", "threshold:f1"]
     assert parse_grid(report.grid_toml(spec)).to_dict() == spec
 
 
