@@ -68,7 +68,7 @@ def test_grid_toml_reproduces_the_spec() -> None:
         "[cv]", 'posthoc = ["none", "threshold:f1"]\n\n[cv]')
     spec = parse_grid(grid).to_dict()
     assert len(spec["strategies"]) == 5 and spec["cv"]["inner_folds"] == 3
-    assert spec.get("posthoc", ["none", "threshold:f1"]) == ["none", "threshold:f1"]
+    assert spec["posthoc"] == ["none", "threshold:f1"]
     assert parse_grid(report.grid_toml(spec)).to_dict() == spec
 
 
