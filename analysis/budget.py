@@ -2,9 +2,11 @@
 that volume at the precision it needs, and what happens to both when the share of positives drifts?
 
 Per fold, the threshold is picked on the training fold's out-of-fold predictions only
-(`analysis.thresholds.threshold_for_budget`): alert rate ≈ N/M with precision ≥ the floor, else fewer
-alerts that keep the floor, else the most precise threshold within the budget (the status says
-which). The realized alerts per day, precision and recall are then read on the test fold, unshifted
+(`analysis.thresholds.threshold_for_budget`): the most alerts within N/M (≈ N/M when scores are
+fine-grained) with precision ≥ the floor, else fewer alerts that keep the floor, else the most
+precise threshold within the budget, else — when even the fewest alerts the scores allow exceed
+the budget (ties at the top, or one row of a small fold) — the highest threshold; the status says
+which. The realized alerts per day, precision and recall are then read on the test fold, unshifted
 and reweighted to each shifted prior (`analysis.prior_shift`).
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis.folds import MISSING_TRAIN_PREDICTIONS, StoredFold, StoredFolds, load_folds
 from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
@@ -96,8 +99,8 @@ def run_budget(source: str | Path | StoredFolds, alerts_per_day: float = 100, po
     smallest = min((len(f.train_y) for f in stored.folds if f.has_train_predictions), default=0)
     if smallest and budget.alert_rate * smallest < 1:
         notes.append(f"the budget is {budget.alert_rate:.3%} of the population: below one row on training folds of "
-                     f"fewer than {math.ceil(1 / budget.alert_rate)} rows (smallest here: {smallest}), where the "
-                     "nearest achievable alert rate is used")
+                     f"fewer than {math.ceil(1 / budget.alert_rate)} rows (smallest here: {smallest}); there even one "
+                     "alert is over budget (status `over budget`)")
     return BudgetResult(frame, budget, shifts, stored.labels, notes)
 
 
@@ -126,7 +129,7 @@ def budget_table(source: BudgetResult | str | Path, **options: object) -> pd.Dat
         row["train_precision"] = part["train_precision"].mean()
         statuses = frame[(frame["model"] == model) & (frame["strategy"] == strategy) & (frame["shift"] == s)]
         counts = statuses["status"].value_counts()
-        for status in ("on budget", "floor", "best precision"):
+        for status in ("on budget", "floor", "best precision", "over budget"):
             row[f"folds_{status.replace(' ', '_')}"] = int(counts.get(status, 0))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -142,19 +145,23 @@ def plot_budget(source: BudgetResult | str | Path, **options: object) -> Figure:
     models = sorted(table["model"].unique()) if len(table) else []
     colors = colors_for(result.labels)
     fig, axes = panel_grid(max(len(models), 1), 2, width=4.6, height=3.3)
-    panels = (("alerts_per_day", "realized alerts per day", result.budget.alerts_per_day, "budget"),
-              ("precision", "precision", result.budget.min_precision, "precision floor"))
+    panels = (("alerts_per_day", "realized alerts per day (log scale)", result.budget.alerts_per_day, "budget", "--"),
+              ("precision", "precision", result.budget.min_precision, "precision floor", ":"))
     for i, model in enumerate(models):
         part = table[table["model"] == model]
-        for j, (metric, label, line, line_label) in enumerate(panels):
+        for j, (metric, label, line, line_label, style) in enumerate(panels):
             ax = axes[i, j]
             for strategy, rows in part.groupby("strategy", sort=True):
                 color = colors.get(strategy)
                 ax.plot(rows["shift"], rows[metric], marker="o", ms=4, lw=1.6, color=color, label=strategy)
                 ax.fill_between(rows["shift"], rows[f"{metric}_ci_low"], rows[f"{metric}_ci_high"], color=color,
                                 alpha=0.12, lw=0)
-            if line is not None:
-                ax.axhline(line, color="black", ls="--", lw=1, label=line_label)
+            ax.axhline(line, color="black", ls=style, lw=1.2, label=line_label)
+            if metric == "alerts_per_day":
+                ax.set_yscale("log")
+                ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+                ax.yaxis.set_minor_formatter(NullFormatter())
             shift_axis(ax, result.shifts)
             ax.set_title(f"{model} — {label}", fontsize=9)
             ax.set_xlabel("prior shift s (π' = s·π)")

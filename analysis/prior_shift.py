@@ -116,7 +116,8 @@ def em_prior(proba: np.ndarray, model_prior: float, sample_weight: np.ndarray | 
 
 #: How `model_prior` decided, for the notes under each table.
 PRIOR_RULES = {
-    "recorded": "the cell recorded it (`extra['training_prior']`, the positive share the fitted model learned from)",
+    "recorded": "the cell recorded it (`extra['model_prior']`: the prior its final probabilities are calibrated to, "
+                "measured on the fitted model; post-hoc calibration or prior correction record the data's prior)",
     "data": "the strategy does not change the prior (family none, or `shifts_prior = False`): the training fold's "
             "prevalence",
     "sampling_ratio": "resampled to minority/majority = max(sampling_ratio, the fold's own ratio) → r/(1+r)",
@@ -124,7 +125,7 @@ PRIOR_RULES = {
     "assumed": "strategy with no known rule: assumed to predict at the training fold's prevalence",
 }
 #: Keys under which a cell's `extra` may record the prior its model learned at.
-RECORDED_PRIOR_KEYS = ("training_prior", "model_prior")
+RECORDED_PRIOR_KEYS = ("model_prior", "training_prior")
 #: Families whose sampler takes imbalanced-learn's `sampling_ratio`.
 SAMPLING_FAMILIES = frozenset({"undersampling", "oversampling", "hybrid", "ensemble"})
 

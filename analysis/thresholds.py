@@ -11,9 +11,11 @@ from analysis.shift_metrics import RankingCurve
 
 #: What `threshold_for_budget` settled on.
 BUDGET_STATUSES = {
-    "on budget": "alert rate ≈ the budget with precision ≥ the floor",
+    "on budget": "the most alerts within the budget, with precision ≥ the floor",
     "floor": "precision < floor at the budget: fewer alerts, the most that keep precision ≥ the floor",
     "best precision": "no threshold within the budget reaches the floor: the highest precision within the budget",
+    "over budget": "even the fewest alerts the training scores allow (one row, or scores tied at the top) exceed "
+                   "the budget: the highest threshold",
     "unavailable": "no training-fold out-of-fold predictions stored",
 }
 
@@ -57,19 +59,21 @@ class BudgetChoice:
 
 def threshold_for_budget(y_true: np.ndarray, score: np.ndarray, alert_rate: float, min_precision: float
                          ) -> BudgetChoice:
-    """The threshold whose alert rate is closest to `alert_rate` (ties: fewer alerts); if its precision
-    is below `min_precision`, the highest-volume threshold with fewer alerts that keeps the floor; if
-    none does, the most precise threshold within the budget (status says which, BUDGET_STATUSES)."""
+    """The threshold with the most alerts within the budget `alert_rate` (≈ the budget when scores are
+    fine-grained); if its precision is below `min_precision`, the highest-volume threshold with fewer
+    alerts that keeps the floor; if none does, the most precise threshold within the budget; if no
+    threshold fits the budget at all, the highest one. The status says which (BUDGET_STATUSES)."""
     curve = OperatingCurve.from_scores(y_true, score)
-    gap = np.abs(curve.alert_rate - alert_rate)
-    at_budget = int(np.flatnonzero(gap == gap.min())[0])
+    within = np.flatnonzero(curve.alert_rate <= alert_rate * (1 + 1e-12))
+    if not within.size:
+        return BudgetChoice(*_unpack(curve, 0, "over budget"))
+    at_budget = int(within[-1])
     if curve.precision[at_budget] >= min_precision:
         return BudgetChoice(*_unpack(curve, at_budget, "on budget"))
-    fewer = np.arange(at_budget + 1)
-    keeping = fewer[curve.precision[fewer] >= min_precision]
+    keeping = within[curve.precision[within] >= min_precision]
     if keeping.size:
         return BudgetChoice(*_unpack(curve, int(keeping[-1]), "floor"))
-    best = fewer[curve.precision[fewer] == curve.precision[fewer].max()]
+    best = within[curve.precision[within] == curve.precision[within].max()]
     return BudgetChoice(*_unpack(curve, int(best[-1]), "best precision"))
 
 

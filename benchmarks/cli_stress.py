@@ -183,8 +183,8 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
         "keeps floor": [_ratio(k, n) for k, n in zip(base["keeps_floor"], base["datasets"])],
         f"alerts/day @{low:g}": per_day(at[low]["alerts_per_day"]), f"P @{low:g}": at[low]["precision"],
         f"alerts/day @{high:g}": per_day(at[high]["alerts_per_day"]), f"P @{high:g}": at[high]["precision"],
-        "folds on budget/floor/best": [f"{a}/{b}/{c}" for a, b, c in zip(
-            base["folds_on_budget"], base["folds_floor"], base["folds_best_precision"])],
+        "folds on budget/floor/best/over": [f"{a}/{b}/{c}/{d}" for a, b, c, d in zip(
+            base["folds_on_budget"], base["folds_floor"], base["folds_best_precision"], base["folds_over_budget"])],
     }).reset_index()
     b = result.budget
     console.print(rich_table(shown, title=f"Alert budget: {b.alerts_per_day:g} alerts/day of {b.population_per_day:g} "

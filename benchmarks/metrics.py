@@ -181,7 +181,7 @@ def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, s
         fp = float(weight[pred & ~positive].sum())
         fn = float(weight[~pred & positive].sum())
         total = float(weight.sum())
-    tn = total - tp - fp - fn
+    tn = max(total - tp - fp - fn, 0.0)  # weighted sums can leave −1e-16 where tn is 0
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     specificity = tn / (tn + fp) if tn + fp else 0.0

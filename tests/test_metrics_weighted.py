@@ -92,3 +92,8 @@ def test_threshold_for_budget_statuses() -> None:
     best = threshold_for_budget(1 - Y, S, alert_rate=0.3, min_precision=0.9)  # top rows are negatives now
     assert best.status == "best precision" and best.precision == pytest.approx(1 / 3)
     assert best.threshold == 0.85
+    tied = np.r_[0.9, 0.9, 0.9, S[3:]]  # the top three rows tie: no threshold alerts fewer than 30 %
+    over = threshold_for_budget(Y, tied, alert_rate=0.1, min_precision=0.5)
+    assert (over.status, over.threshold, over.alert_rate) == ("over budget", 0.9, pytest.approx(0.3))
+    below = threshold_for_budget(Y, S, alert_rate=0.35, min_precision=0.5)  # 3.5 rows: 3 fit, 4 do not
+    assert below.alert_rate == pytest.approx(0.3) and below.status == "on budget"

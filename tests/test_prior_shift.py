@@ -200,3 +200,6 @@ def test_model_prior_rules() -> None:
     assert model_prior("undersampling", {"sampling_ratio": 1.0}, {}, 0.1, shifts_prior=False) == (0.1, "data")
     assert model_prior("loss", {"gamma": 2}, {}, 0.1) == (0.1, "assumed")
     assert model_prior("undersampling", {"sampling_ratio": 1.0}, {"training_prior": 0.45}, 0.1) == (0.45, "recorded")
+    # post-hoc calibration of an under-sampled model records the data's prior: that wins over the rule
+    assert model_prior("undersampling", {"sampling_ratio": 1.0}, {"model_prior": 0.1}, 0.1) == (0.1, "recorded")
+    assert model_prior("loss", {}, {"model_prior": None}, 0.1) == (0.1, "assumed")

@@ -149,7 +149,7 @@ def hand_store(tmp_path: Path) -> Path:
         store.put_dataset("synthetic", {"n": 8000, "n_pos": 800})
         y, p = _calibrated(4000, 0.1, rng, 0.5)
         _put_fold(store, "posthoc", "random-under", "random-under+threshold:f1", {"sampling_ratio": 1.0},
-                  {"threshold": 0.8, "training_prior": 0.5}, y, p, fold=0)
+                  {"threshold": 0.8, "model_prior": 0.5}, y, p, fold=0)
         train = _calibrated(4000, 0.1, rng, 0.5)
         y, p = _calibrated(4000, 0.1, rng, 0.5)
         _put_fold(store, "plain", "random-under", "random-under", {"sampling_ratio": 1.0}, {}, y, p, fold=1,
