@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from analysis.folds import MISSING_TRAIN_PREDICTIONS, StoredFold, StoredFolds, load_folds
+from analysis.folds import MISSING_TRAIN_PREDICTIONS, StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
                                   shifted_prior)
 from analysis.stress import bootstrap_interval
@@ -84,9 +85,22 @@ def budget_fold(fold: StoredFold, budget: Budget, shifts: tuple[float, ...]) -> 
 
 def run_budget(source: str | Path | StoredFolds, alerts_per_day: float = 100, population_per_day: float = 20_000,
                min_precision: float = 0.85, shifts: tuple[float, ...] | str = DEFAULT_SHIFTS) -> BudgetResult:
+    """Budget thresholds and what they deliver, for every ok fold. For a results folder the result is
+    cached per store content and options: treat it as read-only."""
     budget = Budget(float(alerts_per_day), float(population_per_day), float(min_precision)).check()
     shifts = parse_shifts(shifts)
-    stored = source if isinstance(source, StoredFolds) else load_folds(source)
+    if isinstance(source, StoredFolds):
+        return _budget(source, budget, shifts)
+    return _cached_budget(Path(source), store_stamp(source), budget, shifts)
+
+
+@lru_cache(maxsize=4)
+def _cached_budget(results_dir: Path, stamp: tuple[object, ...], budget: Budget, shifts: tuple[float, ...]
+                   ) -> BudgetResult:
+    return _budget(load_folds(results_dir), budget, shifts)
+
+
+def _budget(stored: StoredFolds, budget: Budget, shifts: tuple[float, ...]) -> BudgetResult:
     if not stored.folds:
         raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions")
     rows = [row for fold in stored.folds for row in budget_fold(fold, budget, shifts)]

@@ -10,13 +10,14 @@ bin count), Brier, log loss, calibration intercept and slope.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.folds import StoredFold, StoredFolds, load_folds
+from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import PRIOR_RULES, ShiftInputError, adjust_prior
 from analysis.shift_metrics import weighted_brier, weighted_log_loss
 from benchmarks.metrics import calibration_intercept_slope, expected_calibration_error
@@ -63,7 +64,19 @@ def calibrate_fold(fold: StoredFold, n_bins: int) -> tuple[list[dict[str, object
 
 
 def run_calibration(source: str | Path | StoredFolds, n_bins: int | None = None) -> CalibrationResult:
-    stored = source if isinstance(source, StoredFolds) else load_folds(source)
+    """Both variants of every ok fold. For a results folder the result is cached per store content:
+    treat it as read-only."""
+    if isinstance(source, StoredFolds):
+        return _calibration(source, n_bins)
+    return _cached_calibration(Path(source), store_stamp(source), n_bins)
+
+
+@lru_cache(maxsize=2)
+def _cached_calibration(results_dir: Path, stamp: tuple[object, ...], n_bins: int | None) -> CalibrationResult:
+    return _calibration(load_folds(results_dir), n_bins)
+
+
+def _calibration(stored: StoredFolds, n_bins: int | None) -> CalibrationResult:
     if not stored.folds:
         raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions to analyse")
     bins = n_bins or stored.ece_bins

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.prior_shift import model_prior
 from analysis.shift_metrics import SortedFold
-from benchmarks.store import read_cells, read_datasets, read_meta, read_predictions
+from benchmarks.store import read_cells, read_datasets, read_meta, read_predictions, store_path
 
 #: One line for every store without training-fold predictions.
 MISSING_TRAIN_PREDICTIONS = (
@@ -119,9 +119,26 @@ def _threshold(extra: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def store_stamp(results_dir: str | Path) -> tuple[object, ...]:
+    """What identifies a store's current content for caching: its resolved path, and the modification
+    time and size of the database and of its write-ahead log (any write changes one of them; an empty
+    log, which a first reader creates, counts as none)."""
+    path = store_path(results_dir)
+    stamp: list[object] = [str(path.resolve())]
+    for file in (path, path.with_name(path.name + "-wal")):
+        stat = file.stat() if file.exists() else None
+        stamp += [stat.st_mtime_ns, stat.st_size] if stat is not None and stat.st_size else [None, 0]
+    return tuple(stamp)
+
+
 def load_folds(results_dir: str | Path) -> StoredFolds:
-    """Read cells, predictions and dataset metadata of a run (StoreError if it is not a store)."""
-    results_dir = Path(results_dir)
+    """Read cells, predictions and dataset metadata of a run (StoreError if it is not a store).
+    Cached per store content, so a report calling several analyses reads the store once."""
+    return _load_folds(Path(results_dir), store_stamp(results_dir))
+
+
+@lru_cache(maxsize=2)
+def _load_folds(results_dir: Path, stamp: tuple[object, ...]) -> StoredFolds:
     cells = read_cells(results_dir)
     spec = read_meta(results_dir).get("spec") or {}
     ece_bins = int((spec.get("metrics") or {}).get("ece_bins", 10))

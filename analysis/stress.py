@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from analysis.folds import StoredFold, StoredFolds, load_folds
+from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, ShiftInputError, adjust_prior,
                                   check_fraction, class_weights, em_prior, parse_shifts, shifted_prior)
 from analysis.thresholds import threshold_for_precision
@@ -152,10 +153,23 @@ def _frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
 
 def run_stress(source: str | Path | StoredFolds, shifts: tuple[float, ...] | str = DEFAULT_SHIFTS,
                target_precision: float = DEFAULT_TARGET_PRECISION, n_bins: int | None = None) -> StressResult:
-    """Stress every ok fold of a results folder (or of already loaded folds)."""
+    """Stress every ok fold of a results folder (or of already loaded folds). For a folder the result is
+    cached per store content and options: treat it as read-only."""
     shifts = parse_shifts(shifts)
     target_precision = check_fraction(target_precision, "--target-precision")
-    stored = source if isinstance(source, StoredFolds) else load_folds(source)
+    if isinstance(source, StoredFolds):
+        return _stress(source, shifts, target_precision, n_bins)
+    return _cached_stress(Path(source), store_stamp(source), shifts, target_precision, n_bins)
+
+
+@lru_cache(maxsize=4)
+def _cached_stress(results_dir: Path, stamp: tuple[object, ...], shifts: tuple[float, ...],
+                   target_precision: float, n_bins: int | None) -> StressResult:
+    return _stress(load_folds(results_dir), shifts, target_precision, n_bins)
+
+
+def _stress(stored: StoredFolds, shifts: tuple[float, ...], target_precision: float, n_bins: int | None
+            ) -> StressResult:
     if not stored.folds:
         raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions to stress")
     bins = n_bins or stored.ece_bins

@@ -276,3 +276,15 @@ def test_calibration_and_budget_commands(tiny_inner: Path, tmp_path: Path) -> No
     assert (tmp_path / "budget" / "budget.png").is_file()
     bad = run_cli("budget", str(tiny_inner), "--alerts-per-day", "50", "--population-per-day", "10")
     assert bad.returncode == 2 and "cannot exceed" in bad.stderr
+
+
+def test_results_are_cached_per_store_content(hand_store: Path) -> None:
+    first = run_stress(hand_store, "1", 0.9)
+    assert run_stress(hand_store, "1", 0.9) is first  # the report may call several functions: one computation
+    assert run_stress(hand_store, "1,2", 0.9) is not first
+    assert run_calibration(hand_store) is run_calibration(hand_store)
+    with Store(hand_store) as store:  # a write makes every analysis read the store again
+        store.put(CellResult(key="later", dataset="synthetic", model="logreg", strategy="none", label="none",
+                             params={}, repeat=0, fold=2, status="error", message="boom"))
+    again = run_stress(hand_store, "1", 0.9)
+    assert again is not first and any("not ok" in note for note in again.notes)
