@@ -1,5 +1,7 @@
-"""Alert budgets: a team can review N alerts a day out of a population of M — which strategy delivers
-that volume at the precision it needs, and what happens to both when the share of positives drifts?
+"""Alert budgets: which strategy delivers N alerts a day at the precision a team needs, also under drift?
+
+A team can review N alerts a day out of a population of M scored cases; what matters is the volume
+and precision a threshold delivers, and what happens to both when the share of positives drifts.
 
 Per fold, the threshold is picked on the training fold's out-of-fold predictions only
 (`analysis.thresholds.threshold_for_budget`): the most alerts within N/M (≈ N/M when scores are
@@ -21,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from analysis.folds import MISSING_TRAIN_PREDICTIONS, StoredFold, StoredFolds, load_folds, store_stamp
+from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
                                   shifted_prior)
 from analysis.stress import bootstrap_interval
@@ -156,9 +158,16 @@ def plot_budget(source: BudgetResult | str | Path, **options: object) -> Figure:
 
     result = as_budget_result(source, **options)
     table = budget_table(result)
-    models = sorted(table["model"].unique()) if len(table) else []
+    if table.empty:
+        fig, axes = panel_grid(1, 1, width=7.0, height=1.4)
+        axes[0, 0].set_axis_off()
+        axes[0, 0].text(0.0, 0.5, "No alert budget: this store has no training-fold out-of-fold predictions.\n"
+                        "Add `inner_folds = 3` under [cv] in the grid and run it into a new results folder.",
+                        va="center", fontsize=10, transform=axes[0, 0].transAxes)
+        return fig
+    models = sorted(table["model"].unique())
     colors = colors_for(result.labels)
-    fig, axes = panel_grid(max(len(models), 1), 2, width=4.6, height=3.3)
+    fig, axes = panel_grid(len(models), 2, width=4.6, height=3.3)
     panels = (("alerts_per_day", "realized alerts per day (log scale)", result.budget.alerts_per_day, "budget", "--"),
               ("precision", "precision", result.budget.min_precision, "precision floor", ":"))
     for i, model in enumerate(models):
@@ -179,8 +188,6 @@ def plot_budget(source: BudgetResult | str | Path, **options: object) -> Figure:
             shift_axis(ax, result.shifts)
             ax.set_title(f"{model} — {label}", fontsize=9)
             ax.set_xlabel("prior shift s (π' = s·π)")
-    if not models:
-        axes[0, 0].text(0.5, 0.5, MISSING_TRAIN_PREDICTIONS[:60] + "…", ha="center", va="center", fontsize=8)
     legend_outside(fig, axes)
     b = result.budget
     fig.suptitle(f"Alert budget {b.alerts_per_day:g}/day of {b.population_per_day:g} ({b.alert_rate:.2%}), precision "

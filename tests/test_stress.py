@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from analysis.budget import budget_table, run_budget
+from analysis.budget import budget_table, plot_budget, run_budget
 from analysis.calibration import calibration_table, run_calibration
 from analysis.stress import prior_estimates, robustness_leaderboard, run_stress, stress_table
 from analysis.thresholds import threshold_for_precision
@@ -119,6 +119,8 @@ def test_a_store_without_training_predictions_still_gives_every_threshold_free_n
     assert board["ap_worst"].notna().all() and board["kept"].isna().all()
     assert not run_budget(tiny_plain).available
     assert budget_table(tiny_plain).empty
+    figure = plot_budget(tiny_plain)  # the report shows a figure that says what is missing
+    assert "inner_folds = 3" in figure.axes[0].texts[0].get_text()
 
 
 # --- hand-built stores -----------------------------------------------------------------------------
