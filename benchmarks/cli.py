@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from benchmarks.errors import USER_ERRORS, UserError
-
+from benchmarks.errors import UserError, user_errors
 from benchmarks.tables import make_console
 
 console = make_console()
@@ -173,8 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except USER_ERRORS as exc:
-        if debug:
+    except Exception as exc:
+        if debug or not isinstance(exc, user_errors()):
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"imbench: error: {message}", file=sys.stderr)
