@@ -21,7 +21,7 @@ import pandas as pd
 from analysis.loading import family_of, metric_columns
 from analysis.statistics import (ALPHA, FriedmanResult, bootstrap_ci, compare_to_baseline, friedman_test, holm,
                                  nemenyi_pvalues, rank_table)
-from benchmarks.metrics import HEADLINE, UnknownMetricError, metric_direction
+from benchmarks.metrics import HEADLINE, metric_direction, unknown_metric
 from strategies.registry import unknown_name_message
 
 BASELINE = "none"
@@ -42,7 +42,7 @@ def check_metric(cells: pd.DataFrame, metric: str) -> None:
     """Raise a one-line user error naming the closest stored metrics when `metric` is not stored."""
     available = metric_columns(cells)
     if metric not in available:
-        raise UnknownMetricError(unknown_name_message("metric", metric, available))
+        raise unknown_metric(metric, available)
     if metric_direction(metric) == "target" and metric == "prevalence":
         raise AnalysisInputError("`prevalence` is the random-scorer baseline of AP, not a score: rank by another "
                                  "metric (e.g. ap, roc_auc, ece)")

@@ -25,15 +25,14 @@ def leakage_command(results_dir: Path, metric: str) -> None:
     """
     from analysis.anti_patterns import HONEST, LEAKY, leakage_summary, leakage_table
     from benchmarks.errors import UserError
-    from benchmarks.metrics import UnknownMetricError
+    from benchmarks.metrics import unknown_metric
     from benchmarks.store import read_cells
     from benchmarks.tables import rich_table
-    from strategies.registry import unknown_name_message
 
     cells = read_cells(results_dir)
     if not cells.empty and metric not in cells.columns:
         known = sorted(set(cells.select_dtypes("number").columns) - {"repeat", "fold"})
-        raise UnknownMetricError(unknown_name_message("metric", metric, known))
+        raise unknown_metric(metric, known)
     table = leakage_table(cells, metric)
     if table.empty:
         raise UserError(f"{results_dir}: no fold where both `{LEAKY}` and in-fold `{HONEST}` succeeded with the same "

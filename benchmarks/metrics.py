@@ -22,6 +22,21 @@ class UnknownMetricError(LookupError):
     """A metric name that is not in the store; the message lists the available ones."""
 
 
+#: Names people type for the metrics stored under another name.
+METRIC_ALIASES = {"pr_auc": "ap", "auprc": "ap", "average_precision": "ap", "auc": "roc_auc",
+                  "auroc": "roc_auc", "f1": "f1@0.5", "mcc": "mcc@0.5"}
+
+
+def unknown_metric(metric: str, available: list[str]) -> UnknownMetricError:
+    """The error for a metric that is not stored: its stored name when it is an alias, else the closest."""
+    from strategies.registry import unknown_name_message
+
+    alias = METRIC_ALIASES.get(metric.lower())
+    if alias in available:
+        return UnknownMetricError(f"unknown metric {metric!r}: it is stored as {alias!r} (use --metric {alias})")
+    return UnknownMetricError(unknown_name_message("metric", metric, available))
+
+
 @dataclass(frozen=True)
 class MetricConfig:
     """Which operating points and how many calibration bins to report."""

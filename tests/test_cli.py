@@ -97,7 +97,9 @@ def test_bad_input_leaves_existing_results_untouched(tmp_path: Path) -> None:
     assert "different `seed`" in run_cli("run", str(_bad(tmp_path, TINY_GRID.replace("seed = 7", "seed = 8"))),
                                          "--results", str(results)).stderr
     out = run_cli("leaderboard", str(results), "--metric", "pr_auc")
-    assert out.returncode == 2 and "unknown metric 'pr_auc'" in out.stderr
+    assert out.returncode == 2 and "unknown metric 'pr_auc': it is stored as 'ap'" in out.stderr
+    out = run_cli("leaderboard", str(results), "--metric", "recall_at_precision0.85")
+    assert out.returncode == 2 and "did you mean 'recall_at_precision0.8'" in out.stderr
     pd.testing.assert_frame_equal(before_cells, read_cells(results))
     assert hashlib.sha256(store_path(results).read_bytes()).hexdigest() == before_hash
 
