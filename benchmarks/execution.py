@@ -2,8 +2,9 @@
 
 Kept small and swappable on purpose (DESIGN, "Faults"): the runner only needs an iterator of results.
 
-- `loky` (default): a process pool with exactly one task in flight per worker, so the layer always
-  knows which cells are running. A cell past its time limit — even inside native code — gets a
+- `loky` (default): a process pool with at most two cells in flight per worker (the second one
+  waits in the queue), so the layer always knows which cells may be running; each cell notes when it
+  really starts. A cell past its time limit — even inside native code — gets a
   `timeout` row and the pool is killed and replaced; a cell that kills its worker gets a `crashed` row
   (the in-flight cells of a broken pool are re-run one at a time to find which one it was).
   Written here because joblib's `Parallel` cannot stop one task or say which task killed a worker.
@@ -104,8 +105,11 @@ class LocalPool:
         """Run tasks from `queue` until it is empty (returns []) or the pool breaks (returns the suspects)."""
         executor = self._fresh_executor(workers)
         running: dict[Future, tuple[CellTask, Path]] = {}
+        # Two cells per worker in flight, so a worker never waits for the client to store a result;
+        # time limits still count from each cell's own start (its marker), not from submission.
+        in_flight = workers if crashing is not None else 2 * workers
         while queue or running:
-            while queue and len(running) < workers:
+            while queue and len(running) < in_flight:
                 task = queue.popleft()
                 marker = self.markers / task.cell.key
                 marker.unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +27,18 @@ from threadpoolctl import threadpool_limits
 from benchmarks.cells import derive_seed, enumerate_cells
 from benchmarks.grid import GridSpec, load_grid
 from benchmarks.runner import run_grid
-from datasets import Dataset, load_dataset
+from benchmarks.fit_cell import cached_dataset
+from datasets import load_dataset
 from strategies import TrainingContext, get_model, get_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@lru_cache(maxsize=4)
-def cached_load(name: str) -> Dataset:
-    return load_dataset(name)
 
 
 def hand_written_fit(dataset: str, model: str, strategy: str, params: dict, train: np.ndarray,
                      test: np.ndarray, seed: int, inner_folds: int) -> float:
     """What a careful notebook does per fold: build, fit on train, score the test fold (and, when the grid
     asks for inner folds, out-of-fold predictions on the training fold)."""
-    data = cached_load(dataset)
+    data = cached_dataset(dataset)  # the same per-process lru_cache of load_dataset the harness uses
     spec, strat = get_model(model), get_strategy(strategy)
     ctx = TrainingContext(len(train), int(data.y[train].sum()), tuple(data.numeric), tuple(data.categorical))
     if not strat.check(spec, params, ctx)[0]:
