@@ -55,11 +55,13 @@ def _scores(y: np.ndarray, p: np.ndarray, n_bins: int) -> dict[str, float]:
 def calibrate_fold(fold: StoredFold, n_bins: int) -> tuple[list[dict[str, object]], np.ndarray]:
     """Both variants of one fold: two rows of metrics, and the corrected probabilities."""
     y, p = fold.test.y, fold.test.proba
-    corrected = adjust_prior(p, fold.model_prior, fold.train_prior)
+    identity = fold.model_prior == fold.train_prior  # trained at the data's prior: nothing to undo
+    corrected = p if identity else adjust_prior(p, fold.model_prior, fold.train_prior)
+    raw_scores = _scores(y, p, n_bins)
     rows = []
-    for variant, proba in (("raw", p), ("corrected", corrected)):
+    for variant, scores in (("raw", raw_scores), ("corrected", raw_scores if identity else _scores(y, corrected, n_bins))):
         rows.append({**fold.identity(), "variant": variant, "model_prior": fold.model_prior,
-                     "train_prior": fold.train_prior, "prior_rule": fold.prior_rule, **_scores(y, proba, n_bins)})
+                     "train_prior": fold.train_prior, "prior_rule": fold.prior_rule, **scores})
     return rows, corrected
 
 

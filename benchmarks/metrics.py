@@ -134,15 +134,19 @@ def weighted_calibration_errors(y_sorted: np.ndarray, proba_rows: np.ndarray, we
     y = np.asarray(y_sorted, dtype=float)
     proba_rows = np.atleast_2d(proba_rows)
     weight_rows = np.atleast_2d(weight_rows)
-    fractions = equal_mass_edges(y.size, n_bins)
-    out = np.empty(len(proba_rows))
-    for i, (p, w) in enumerate(zip(proba_rows, weight_rows)):
-        cum_w = np.concatenate([[0.0], np.cumsum(w)])
-        edges = fractions * cum_w[-1]
-        mass_p = np.diff(np.interp(edges, cum_w, np.concatenate([[0.0], np.cumsum(w * p)])))
-        mass_y = np.diff(np.interp(edges, cum_w, np.concatenate([[0.0], np.cumsum(w * y)])))
-        out[i] = np.sum(np.abs(mass_p - mass_y)) / cum_w[-1]
-    return out
+    rows = weight_rows.shape[0]
+    zeros = np.zeros((rows, 1))
+    cum_w = np.hstack([zeros, np.cumsum(weight_rows, axis=1)])
+    cum_p = np.hstack([zeros, np.cumsum(weight_rows * proba_rows, axis=1)]).ravel()
+    cum_y = np.hstack([zeros, np.cumsum(weight_rows * y, axis=1)]).ravel()
+    total = cum_w[:, -1:]
+    # one interpolation for all rows: row r's cumulative weights are shifted past the end of row r − 1
+    offset = np.arange(rows)[:, None] * (total.max() + 1.0)
+    edges = (equal_mass_edges(y.size, n_bins)[None, :] * total + offset).ravel()
+    knots = (cum_w + offset).ravel()
+    mass_p = np.diff(np.interp(edges, knots, cum_p).reshape(rows, -1), axis=1)
+    mass_y = np.diff(np.interp(edges, knots, cum_y).reshape(rows, -1), axis=1)
+    return np.sum(np.abs(mass_p - mass_y), axis=1) / total[:, 0]
 
 
 def calibration_intercept_slope(y_true: np.ndarray, proba: np.ndarray, max_iter: int = 100
