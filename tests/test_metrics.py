@@ -122,3 +122,21 @@ def test_threshold_metrics_match_scikit_learn(threshold: float) -> None:
     assert m["balanced_accuracy@deployed"] == pytest.approx(balanced_accuracy_score(y, pred))
     assert m["precision@deployed"] == pytest.approx(precision_score(y, pred, zero_division=0.0))
     assert m["recall@deployed"] == pytest.approx(recall_score(y, pred))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranking_metrics_match_scikit_learn_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 400))
+    y = (rng.random(n) < rng.uniform(0.02, 0.4)).astype(int)
+    y[:2] = [0, 1]
+    p = np.round(np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1), int(rng.integers(1, 4)))  # many ties
+    m = compute_metrics(y, p, MetricConfig(recall_at_precision=(0.3, 0.6, 0.9), precision_at_recall=(0.2, 0.8)))
+    assert m["ap"] == pytest.approx(average_precision_score(y, p), abs=1e-12)
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert m["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15)), rel=1e-9)
+    for level in (0.3, 0.6, 0.9):  # the public helpers read scikit-learn's own precision_recall_curve
+        assert m[f"recall_at_precision{level:g}"] == pytest.approx(recall_at_precision(y, p, level))
+    for level in (0.2, 0.8):
+        assert m[f"precision_at_recall{level:g}"] == pytest.approx(precision_at_recall(y, p, level))
