@@ -98,8 +98,9 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
     paths += write_table(stress_table(result), out_dir, "stress_by_shift",
                          "Metrics under prior shift (mean over datasets, 95 % bootstrap interval)", notes)
     paths += write_table(estimates, out_dir, "prior_estimates", "EM prior estimates vs the true shifted prior", notes)
-    result.folds.to_csv(out_dir / "stress_folds.csv", index=False)
-    paths.append(out_dir / "stress_folds.csv")
+    # every fold × shift × correction: Parquet, as a large store makes millions of rows
+    result.folds.to_parquet(out_dir / "stress_folds.parquet", index=False)
+    paths.append(out_dir / "stress_folds.parquet")
     if not no_figures:
         from analysis.stress_figures import all_figures
 
@@ -200,8 +201,8 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
 
     notes = [f"status `{k}`: {v}" for k, v in BUDGET_STATUSES.items()] + result.notes
     paths = write_table(table, out_dir, "budget", "Alert budget per strategy and prior shift", notes)
-    result.folds.to_csv(out_dir / "budget_folds.csv", index=False)
-    paths.append(out_dir / "budget_folds.csv")
+    result.folds.to_parquet(out_dir / "budget_folds.parquet", index=False)
+    paths.append(out_dir / "budget_folds.parquet")
     if not no_figures:
         paths += save_figure(plot_budget(result), out_dir, "budget")
     _wrote(paths, out_dir)

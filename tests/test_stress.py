@@ -232,6 +232,8 @@ def test_stress_command_writes_tables_and_figures(tiny_inner: Path, tmp_path: Pa
         assert (out / f"{stem}.png").stat().st_size > 10_000 and (out / f"{stem}.svg").is_file()
     board = pd.read_csv(out / "robustness.csv")
     assert board["kept"].notna().all()
+    folds = pd.read_parquet(out / "stress_folds.parquet")
+    assert len(folds) == (read_cells(tiny_inner)["status"] == "ok").sum() * 5 * 3  # folds × shifts × corrections
 
 
 def test_stress_command_without_training_predictions_says_what_is_missing(tiny_plain: Path, tmp_path: Path) -> None:
