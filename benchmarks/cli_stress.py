@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import click
 import pandas as pd
 
@@ -38,6 +40,15 @@ def _arrow(before: float, after: float, digits: int = 3) -> str:
 def _print_notes(notes: list[str]) -> None:
     for note in notes:
         err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _finish(paths: list[Path], out: Path, figures: dict[str, Any] | None) -> None:
+    """Save the figures (stem → Figure; None with --no-figures) next to the tables and say what was written."""
+    from analysis.shift_outputs import save_figure
+
+    for stem, fig in (figures or {}).items():
+        paths += save_figure(fig, out, stem)
+    _wrote(paths, out)
 
 
 def _wrote(paths: list[Path], out: Path) -> None:
@@ -90,7 +101,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
                              caption="EM prior error: median |π̂ − π'| / π' over datasets and shifts"))
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "stress")
-    from analysis.shift_outputs import save_figure, write_table
+    from analysis.shift_outputs import write_table
 
     notes = [f"correction `{k}`: {v}" for k, v in CORRECTIONS.items()] + \
             [f"threshold `{k}`: {v}" for k, v in THRESHOLD_SOURCES.items()] + result.notes
@@ -101,12 +112,9 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
     # every fold × shift × correction: Parquet, as a large store makes millions of rows
     result.folds.to_parquet(out_dir / "stress_folds.parquet", index=False)
     paths.append(out_dir / "stress_folds.parquet")
-    if not no_figures:
-        from analysis.stress_figures import all_figures
+    from analysis.stress_figures import all_figures
 
-        for stem, fig in all_figures(result).items():
-            paths += save_figure(fig, out_dir, stem)
-    _wrote(paths, out_dir)
+    _finish(paths, out_dir, None if no_figures else all_figures(result))
 
 
 @click.command("calibration")
@@ -137,17 +145,14 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool) -
                                      "(it shifts the intercept, never the slope)"))
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "calibration")
-    from analysis.shift_outputs import save_figure, write_table
+    from analysis.shift_outputs import write_table
 
     notes = [f"`{k}`: {v}" for k, v in VARIANTS.items()] + result.notes
     paths = write_table(calibration_table(result), out_dir, "calibration", "Calibration per strategy", notes)
     paths += write_table(side, out_dir, "calibration_side_by_side", "Calibration as trained vs prior-corrected", notes)
-    if not no_figures:
-        from analysis.calibration_figures import all_figures
+    from analysis.calibration_figures import all_figures
 
-        for stem, fig in all_figures(result).items():
-            paths += save_figure(fig, out_dir, stem)
-    _wrote(paths, out_dir)
+    _finish(paths, out_dir, None if no_figures else all_figures(result))
 
 
 @click.command("budget")
@@ -197,15 +202,13 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
                                      "; ".join(f"{k}: {v}" for k, v in BUDGET_STATUSES.items() if k != "unavailable")))
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "budget")
-    from analysis.shift_outputs import save_figure, write_table
+    from analysis.shift_outputs import write_table
 
     notes = [f"status `{k}`: {v}" for k, v in BUDGET_STATUSES.items()] + result.notes
     paths = write_table(table, out_dir, "budget", "Alert budget per strategy and prior shift", notes)
     result.folds.to_parquet(out_dir / "budget_folds.parquet", index=False)
     paths.append(out_dir / "budget_folds.parquet")
-    if not no_figures:
-        paths += save_figure(plot_budget(result), out_dir, "budget")
-    _wrote(paths, out_dir)
+    _finish(paths, out_dir, None if no_figures else {"budget": plot_budget(result)})
 
 
 COMMANDS = [stress_command, calibration_command, budget_command]
