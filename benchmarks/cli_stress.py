@@ -8,7 +8,6 @@ computed before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 import click
