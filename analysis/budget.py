@@ -28,7 +28,7 @@ from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fractio
                                   shifted_prior)
 from analysis.stress import bootstrap_interval
 from analysis.thresholds import threshold_for_budget
-from benchmarks.metrics import threshold_metrics
+from foundation.metrics import threshold_metrics
 
 
 @dataclass(frozen=True)

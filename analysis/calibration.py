@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import PRIOR_RULES, ShiftInputError, adjust_prior
 from analysis.shift_metrics import weighted_brier, weighted_log_loss
-from benchmarks.metrics import calibration_intercept_slope, expected_calibration_error
+from foundation.metrics import calibration_intercept_slope, expected_calibration_error
 
 VARIANTS = {"raw": "probabilities as the model gives them",
             "corrected": "Bayes prior correction from the prior the model was trained at to the training fold's "
@@ -157,16 +156,3 @@ def calibration_side_by_side(source: CalibrationResult | str | Path, **options: 
         out[f"{metric}_raw"] = wide[(metric, "raw")]
         out[f"{metric}_corrected"] = wide[(metric, "corrected")]
     return out.reset_index()
-
-
-def plot_reliability(source: CalibrationResult | str | Path, **options: object) -> Figure:
-    from analysis.calibration_figures import reliability
-
-    return reliability(as_calibration_result(source, **options))
-
-
-def plot_calibration_effect(source: CalibrationResult | str | Path, metric: str = "ece", **options: object
-                            ) -> Figure:
-    from analysis.calibration_figures import correction_effect
-
-    return correction_effect(as_calibration_result(source, **options), metric)

@@ -21,8 +21,8 @@ import pandas as pd
 from analysis.loading import family_of, metric_columns
 from analysis.statistics import (ALPHA, FriedmanResult, bootstrap_ci, compare_to_baseline, friedman_test, holm,
                                  nemenyi_pvalues, rank_table)
-from benchmarks.metrics import HEADLINE, metric_direction, unknown_metric
-from strategies.registry import unknown_name_message
+from foundation.metrics import HEADLINE, metric_direction, unknown_metric
+from foundation.names import unknown_name_message
 
 BASELINE = "none"
 FAILURE_POLICIES = {
@@ -102,7 +102,7 @@ class Leaderboard:
              f"the same model, paired by dataset, Holm-corrected over {n_tests} comparisons at α={self.alpha:g}."
              if n_tests else f"vs `{self.baseline}`: no comparisons (no `{self.baseline}` baseline with results on the "
                              "same model)."),
-            self.friedman.describe() + (f"; ≈best: within CD of the best mean rank" if self.friedman.applicable else ""),
+            self.friedman.describe() + ("; ≈best: within CD of the best mean rank" if self.friedman.applicable else ""),
             f"failure policy ({self.policy}): {FAILURE_POLICIES[self.policy]}.",
         ]
         if self.dropped:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.leaderboard import Leaderboard
 from analysis.statistics import format_p
-from benchmarks.metrics import short_name
+from foundation.metrics import short_name
 
 REPORT_DIR = "report"
 

@@ -4,14 +4,13 @@ data URIs, styles inline, no network), written from the store only.
 Sections: run spec and environment, datasets, leaderboards (headline metrics, with their
 statistics), every figure, failures, extra analyses, and how to reproduce the run. Every name that
 comes from the store is HTML-escaped. The extra analyses (prior-shift stress, calibration after
-prior correction, alert budgets) come from their own modules when those are installed
-(`EXTRA_SECTIONS`); a missing module is skipped, one that fails shows its one-line error.
+prior correction, alert budgets) come from their own modules (`EXTRA_SECTIONS`, imported here like
+everything else); one that fails on this run shows its one-line error instead of its section.
 """
 from __future__ import annotations
 
 import base64
 import html
-import importlib
 import json
 import math
 from collections.abc import Callable
@@ -24,11 +23,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from analysis import budget, calibration, calibration_figures, stress, stress_figures
 from analysis.figures import DPI, FIGURES, FORMATS, kind_of, start_render
 from analysis.figures.context import FigureContext
 from analysis.leaderboard import Leaderboard
 from analysis.outputs import board_title, display_board, file_stem, write_leaderboards
-from benchmarks.metrics import metric_direction, short_name
+from foundation.metrics import metric_direction, short_name
 
 #: Rows shown in the failures table of the page (the CSV next to it has all of them).
 MAX_FAILURE_ROWS = 200
@@ -36,29 +36,34 @@ MAX_FAILURE_ROWS = 200
 
 @dataclass(frozen=True)
 class ExtraSection:
-    """An analysis another module provides: compute its result once, then show tables and figures."""
+    """An analysis of another module: compute its result once, then show its tables and figures."""
 
     title: str
     anchor: str
-    module: str
-    compute: str
-    tables: tuple[tuple[str, str], ...]
-    figures: tuple[tuple[str, str], ...]
+    #: The module's docstring opens the section.
+    module: Any
+    compute: Callable[[Path], Any]
+    tables: tuple[tuple[str, Callable[[Any], pd.DataFrame]], ...]
+    #: (title, file stem, drawing function).
+    figures: tuple[tuple[str, str, Callable[[Any], Any]], ...]
 
 
 EXTRA_SECTIONS = (
-    ExtraSection("Prior-shift stress test", "stress", "analysis.stress", "as_stress_result",
-                 (("Robustness leaderboard", "robustness_leaderboard"),),
-                 (("Precision vs prior shift", "plot_metric_vs_shift"),
-                  ("Datasets keeping the precision target", "plot_precision_survival"),
-                  ("Estimated vs true prior", "plot_prior_estimates"))),
-    ExtraSection("Calibration after prior correction", "calibration", "analysis.calibration", "as_calibration_result",
-                 (("As trained vs prior-corrected", "calibration_side_by_side"),),
-                 (("Reliability, as trained and corrected", "plot_reliability"),
-                  ("Effect of the correction", "plot_calibration_effect"))),
-    ExtraSection("Alert budget", "budget", "analysis.budget", "as_budget_result",
-                 (("Alerts, precision and recall at the budget", "budget_table"),),
-                 (("Alerts and precision vs prior shift", "plot_budget"),)),
+    ExtraSection("Prior-shift stress test", "stress", stress, stress.as_stress_result,
+                 (("Robustness leaderboard", stress.robustness_leaderboard),),
+                 (("Precision vs prior shift", "plot_metric_vs_shift",
+                   lambda result: stress_figures.metric_vs_shift(result, "precision")),
+                  ("Datasets keeping the precision target", "plot_precision_survival",
+                   stress_figures.precision_survival),
+                  ("Estimated vs true prior", "plot_prior_estimates", stress_figures.estimated_vs_true_prior))),
+    ExtraSection("Calibration after prior correction", "calibration", calibration, calibration.as_calibration_result,
+                 (("As trained vs prior-corrected", calibration.calibration_side_by_side),),
+                 (("Reliability, as trained and corrected", "plot_reliability", calibration_figures.reliability),
+                  ("Effect of the correction", "plot_calibration_effect",
+                   lambda result: calibration_figures.correction_effect(result, "ece")))),
+    ExtraSection("Alert budget", "budget", budget, budget.as_budget_result,
+                 (("Alerts, precision and recall at the budget", budget.budget_table),),
+                 (("Alerts and precision vs prior shift", "plot_budget", budget.plot_budget),)),
 )
 
 STYLE = """
@@ -135,9 +140,7 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
     ]
     if extras:
         for extra in EXTRA_SECTIONS:
-            body = extra_section(extra, ctx, figures_dir)
-            if body is not None:
-                sections.append((extra.anchor, extra.title, body))
+            sections.append((extra.anchor, extra.title, extra_section(extra, ctx, figures_dir)))
     sections.append(("reproduce", "How to reproduce", reproduce_section(ctx, out_dir)))
     spec = ctx.run.meta.get("spec") or {}
     name = spec.get("name") or ctx.run.results_dir.name
@@ -255,29 +258,21 @@ def failures_section(ctx: FigureContext, out_dir: Path) -> str:
             + "<h3>Per dataset (first message)</h3>" + frame_html(detail.head(MAX_FAILURE_ROWS)) + more)
 
 
-def extra_section(extra: ExtraSection, ctx: FigureContext, figures_dir: Path) -> str | None:
-    """The section of an optional analysis module; None when the module is not installed."""
+def extra_section(extra: ExtraSection, ctx: FigureContext, figures_dir: Path) -> str:
+    """The section of one extra analysis; what fails on this run shows its one-line error instead."""
     try:
-        module = importlib.import_module(extra.module)
-    except ModuleNotFoundError as exc:
-        if exc.name == extra.module:
-            return None
-        return _unavailable(extra, exc)
-    except Exception as exc:  # a broken module disables only its own section
-        return _unavailable(extra, exc)
-    try:
-        result = getattr(module, extra.compute)(ctx.run.results_dir)
+        result = extra.compute(ctx.run.results_dir)
     except Exception as exc:
         return _unavailable(extra, exc)
-    parts = [f'<p class="muted">{esc((module.__doc__ or "").strip().splitlines()[0])}</p>']
+    parts = [f'<p class="muted">{esc((extra.module.__doc__ or "").strip().splitlines()[0])}</p>']
     for note in getattr(result, "notes", None) or []:
         parts.append(f'<p class="warn">{esc(note)}</p>')
     for title, function in extra.tables:
-        parts.append(_extra_item(module, function, result, lambda table, t=title: f"<h3>{esc(t)}</h3>"
+        parts.append(_extra_item(function, result, lambda table, t=title: f"<h3>{esc(t)}</h3>"
                                  + frame_html(_scoped(table, ctx))))
-    for title, function in extra.figures:
-        parts.append(_extra_item(module, function, result,
-                                 lambda fig, t=title, f=function: _extra_figure(fig, figures_dir, f"{extra.anchor}_{f}", t)))
+    for title, stem, function in extra.figures:
+        parts.append(_extra_item(function, result,
+                                 lambda fig, t=title, f=stem: _extra_figure(fig, figures_dir, f"{extra.anchor}_{f}", t)))
     return "".join(parts)
 
 
@@ -285,13 +280,12 @@ def _scoped(table: pd.DataFrame, ctx: FigureContext) -> pd.DataFrame:
     return table[table["model"] == ctx.model] if ctx.model and "model" in table.columns else table
 
 
-def _extra_item(module: Any, function: str, result: Any, show: Callable[[Any], str]) -> str:
-    if not hasattr(module, function):
-        return ""
+def _extra_item(function: Callable[[Any], Any], result: Any, show: Callable[[Any], str]) -> str:
     try:
-        return show(getattr(module, function)(result))
+        return show(function(result))
     except Exception as exc:
-        return f'<p class="warn">{esc(function)}: not available ({esc(type(exc).__name__)}: {esc(_first_line(exc))})</p>'
+        name = getattr(function, "__name__", "figure")
+        return f'<p class="warn">{esc(name)}: not available ({esc(type(exc).__name__)}: {esc(_first_line(exc))})</p>'
 
 
 def _extra_figure(fig: Any, figures_dir: Path, stem: str, title: str) -> str:

@@ -25,14 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 
 from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, ShiftInputError, adjust_prior,
                                   check_fraction, class_weights, em_prior, parse_shifts, shifted_prior)
 from analysis.thresholds import threshold_for_precision
-from benchmarks.metrics import threshold_metrics
+from foundation.metrics import threshold_metrics
 
 CORRECTIONS = {
     "none": "probabilities as the model gives them",
@@ -325,23 +324,3 @@ def prior_estimates(source: StressResult | str | Path, **options: object) -> pd.
 def as_stress_result(source: StressResult | str | Path, **options: object) -> StressResult:
     """A StressResult as is, or computed from a results folder with `options` (shifts, target_precision)."""
     return source if isinstance(source, StressResult) else run_stress(source, **options)  # type: ignore[arg-type]
-
-
-# --- figures (drawn in analysis.stress_figures; re-exported here for the report) -------------------
-
-def plot_metric_vs_shift(source: StressResult | str | Path, metric: str = "precision", **options: object) -> Figure:
-    from analysis.stress_figures import metric_vs_shift
-
-    return metric_vs_shift(as_stress_result(source, **options), metric)
-
-
-def plot_precision_survival(source: StressResult | str | Path, **options: object) -> Figure:
-    from analysis.stress_figures import precision_survival
-
-    return precision_survival(as_stress_result(source, **options))
-
-
-def plot_prior_estimates(source: StressResult | str | Path, **options: object) -> Figure:
-    from analysis.stress_figures import estimated_vs_true_prior
-
-    return estimated_vs_true_prior(as_stress_result(source, **options))

@@ -6,7 +6,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from analysis.shift_outputs import colors_for, legend_outside, panel_grid, shift_axis
-from analysis.stress import CORRECTIONS, StressResult
+from analysis.stress import CORRECTIONS, StressResult, prior_estimates, stress_table, survival_table
 
 TITLES = {"ap": "Average precision", "roc_auc": "ROC AUC", "brier": "Brier score", "ece": "ECE (equal-mass bins)",
           "log_loss": "Log loss", "precision": "Precision at the deployed threshold",
@@ -18,8 +18,6 @@ CORRECTION_INVARIANT = ("ap", "roc_auc")
 def metric_vs_shift(result: StressResult, metric: str) -> Figure:
     """Mean over datasets (fold means first) with its 95 % bootstrap interval as a band, one line per
     strategy; rows: models, columns: prior corrections. The band is the interval of `stress_table`."""
-    from analysis.stress import stress_table
-
     table = stress_table(result)
     corrections = ["none"] if metric in CORRECTION_INVARIANT else list(CORRECTIONS)
     models = sorted(table["model"].unique())
@@ -54,8 +52,6 @@ def metric_vs_shift(result: StressResult, metric: str) -> Figure:
 
 def precision_survival(result: StressResult) -> Figure:
     """Share of datasets whose fold-mean precision still meets the target, per shift."""
-    from analysis.stress import survival_table
-
     table = survival_table(result)
     table = table[table["with_threshold"] > 0]
     models = sorted(result.folds["model"].unique())
@@ -85,8 +81,6 @@ def precision_survival(result: StressResult) -> Figure:
 
 def estimated_vs_true_prior(result: StressResult) -> Figure:
     """EM estimate of the shifted prior against the true one (per dataset and shift, fold means)."""
-    from analysis.stress import prior_estimates
-
     data = prior_estimates(result)
     models = sorted(data["model"].unique())
     colors = colors_for(result.labels)

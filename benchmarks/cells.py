@@ -6,23 +6,11 @@ a re-run resumes instead of recomputing everything.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.grid import GridSpec, StrategyConfig
-
-
-def stable_hash(payload: Any) -> str:
-    """sha256 of canonical JSON (sorted keys, no whitespace): the same spec always gives the same hash."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def derive_seed(*parts: Any) -> int:
-    """A 31-bit seed from any JSON-able parts (valid for numpy, scikit-learn, XGBoost and LightGBM)."""
-    return int(stable_hash(list(parts))[:8], 16) & 0x7FFFFFFF
+from foundation.hashing import stable_hash
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from benchmarks.cells import derive_seed
+from foundation.hashing import derive_seed
 from datasets import DatasetError
 from datasets.openml_source import task_shape, task_split, uses_task_splits
 

@@ -22,14 +22,15 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from threadpoolctl import threadpool_limits
 
-from benchmarks.cells import Cell, derive_seed
+from benchmarks.cells import Cell
+from foundation.hashing import derive_seed
 from benchmarks.cv import fold_indices
-from benchmarks.metrics import MetricConfig, compute_metrics
+from foundation.metrics import MetricConfig, compute_metrics
 from benchmarks.store import CellResult
 from datasets import Dataset, load_dataset
 from strategies import TrainingContext, get_model, get_strategy
 from strategies.base import NotApplicable
-from strategies.plugins import load_external_plugins
+from foundation.plugins import load_external_plugins
 from strategies.posthoc import POSTHOC, parse_posthoc
 
 MAX_MESSAGE = 500

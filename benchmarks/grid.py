@@ -15,11 +15,11 @@ from typing import Any
 from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
 from strategies import get_model, get_strategy
 from strategies.base import InvalidParamsError
-from strategies.plugins import load_external_plugins
+from foundation.plugins import load_external_plugins
 from strategies.posthoc import parse_posthoc
-from strategies.registry import UnknownNameError, unknown_name_message
+from foundation.names import UnknownNameError, unknown_name_message
 
-from benchmarks.metrics import MetricConfig
+from foundation.metrics import MetricConfig
 
 
 class GridError(ValueError):

@@ -58,7 +58,7 @@ _held: list[str] | None = None
 @contextmanager
 def hold_notices() -> Iterator[None]:
     """Hold notices back until `release_notices()` or a normal exit; drop them if an exception ends the
-    block, so a failing command prints only its one-line error (benchmarks/cli.py wraps every command)."""
+    block, so a failing command prints only its one-line error (imbench/cli.py wraps every command)."""
     global _held
     previous, _held = _held, []
     try:

@@ -24,7 +24,7 @@ from datasets.cache import OFFLINE_ENV, offline
 from datasets.names import parse_name
 from datasets.registry import register_source
 from datasets.targets import binarize
-from strategies.registry import unknown_name_message
+from foundation.names import unknown_name_message
 
 SCHEME = "imblearn"
 LICENSE = ("as distributed by imbalanced-learn (Zenodo record 61452, collection of Ding 2011); each dataset keeps "

@@ -34,7 +34,7 @@ from datasets.cleaning import emit_notices
 from datasets.names import format_name, parse_name
 from datasets.registry import register_source
 from datasets.targets import binarize
-from strategies.registry import unknown_name_message
+from foundation.names import unknown_name_message
 
 DATASET, TASK, SUITE = "openml", "openml-task", "openml-suite"
 SUITES_DIR = Path(__file__).parent / "suites"

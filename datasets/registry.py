@@ -21,7 +21,7 @@ from datasets.bundled import load_bundled, manifest
 from datasets.cleaning import clean, emit_notices, quiet_notices
 from datasets.names import NameSyntaxError
 from datasets.selection import Selection
-from strategies.registry import unknown_name_message
+from foundation.names import unknown_name_message
 
 SourceLoader = Callable[[str], Dataset]
 SOURCES: dict[str, SourceLoader] = {}

@@ -17,7 +17,7 @@ from datasets.base import Dataset, DatasetError
 from datasets.names import format_name, parse_name
 from datasets.registry import register_source
 from datasets.targets import binarize
-from strategies.registry import unknown_name_message
+from foundation.names import unknown_name_message
 
 SCHEME = "sklearn"
 LOADERS: dict[str, Callable[..., Any]] = {

@@ -1,31 +1,38 @@
-"""Strategy and model registries; every module in this package registers itself on import.
+"""Strategy, model and post-hoc registries; every module in this package registers itself on import.
 
-Discovery is by convention (benchopt-style): importing `strategies` imports each module here; the
-modules installed packages declare in the entry-point groups `imbench.strategies`, `imbench.models` and
-`imbench.datasets`
-and the plugin directories in IMBENCH_PLUGINS follow before the first registry lookup
-(strategies/plugins.py). A module that fails to import disables only itself, with a one-line warning.
+The built-in families are imported here by name, so a renamed module fails loudly. Plugins are found
+by convention (benchopt-style): any other module dropped into this folder is imported after them, and
+the modules installed packages declare in the entry-point groups `imbench.strategies`, `imbench.models`
+and `imbench.datasets` and the plugin directories in IMBENCH_PLUGINS follow before the first registry
+lookup (foundation/plugins.py). A plugin module that fails to import disables only itself, with a
+one-line warning.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
+from foundation.names import UnknownNameError, before_first_lookup
+from foundation.plugins import PLUGIN_FAILURES, disable, load_external_plugins
 from strategies.base import STRATEGIES, Strategy, TrainingContext, get_strategy, register_strategy
 from strategies.models import MODELS, ModelSpec, get_model, register_model
-from strategies.plugins import PLUGIN_FAILURES, disable, load_external_plugins
 from strategies.posthoc import POSTHOC, PostHoc, register_posthoc
-from strategies.registry import UnknownNameError, before_first_lookup
 
 #: Marks this package as imbench's own (the top-level name is generic).
 IMBENCH_PACKAGE = True
 
-_INFRASTRUCTURE = {"base", "models", "registry", "preprocessing", "plugins", "posthoc", "resampling"}
+# The built-in families (each registers its strategies on import).
+from strategies import baseline, ensemble, focal, hybrid, leakage, oversampling, undersampling, weighting  # noqa: E402,F401
+
+#: Modules of this package that are not drop-in plugins.
+_OWN = {"base", "models", "preprocessing", "posthoc", "resampling", "baseline", "ensemble", "focal", "hybrid",
+        "leakage", "oversampling", "undersampling", "weighting"}
 
 
-def _import_builtin_modules() -> None:
+def _import_dropin_modules() -> None:
+    """Modules a user saved into this folder: imported by convention; a broken one disables itself."""
     for info in pkgutil.iter_modules(__path__):
-        if info.name in _INFRASTRUCTURE or info.name.startswith("_"):
+        if info.name in _OWN or info.name.startswith("_"):
             continue
         try:
             importlib.import_module(f"{__name__}.{info.name}")
@@ -33,7 +40,7 @@ def _import_builtin_modules() -> None:
             disable(f"strategies.{info.name}", exc)
 
 
-_import_builtin_modules()
+_import_dropin_modules()
 before_first_lookup(load_external_plugins)
 
 __all__ = ["MODELS", "PLUGIN_FAILURES", "POSTHOC", "STRATEGIES", "ModelSpec", "PostHoc", "Strategy", "TrainingContext",

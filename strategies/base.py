@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from strategies.models import ModelSpec
 from strategies.preprocessing import (RoundCodes, categorical_positions, make_encoder, make_imputer, make_preprocessor,
                                       native_categoricals)
-from strategies.registry import Registry, unknown_name_message
+from foundation.names import Registry, unknown_name_message
 
 FAMILIES = ("none", "weighting", "undersampling", "oversampling", "hybrid", "ensemble", "loss", "posthoc")
 

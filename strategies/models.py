@@ -14,7 +14,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from strategies.registry import Registry
+from foundation.names import Registry
 
 #: Capability names a model may declare.
 #: `is_unbalance` is LightGBM's switch that weights positives by the training fold's n_neg/n_pos.

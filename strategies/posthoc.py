@@ -39,7 +39,7 @@ from sklearn.model_selection import (FixedThresholdClassifier, StratifiedKFold, 
 
 from strategies.base import InvalidParamsError, NotApplicable, Strategy, TrainingContext, get_strategy
 from strategies.models import ModelSpec
-from strategies.registry import Registry
+from foundation.names import Registry
 
 #: Folds of the inner stratified CV on the training fold (threshold and calibration choices).
 INNER_FOLDS = 3

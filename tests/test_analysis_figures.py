@@ -15,7 +15,7 @@ from analysis.figures.cost import pareto_front
 from analysis.figures.palette import BASELINE_COLOR, strategy_colors
 from analysis.loading import RunResults
 from benchmarks.perf.fake_store import write_fake_store
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from scipy import stats
 
 from analysis.leaderboard import (AnalysisInputError, build_leaderboard, dataset_groups, grouped_leaderboards,
                                   per_dataset)
-from benchmarks.metrics import UnknownMetricError
+from foundation.metrics import UnknownMetricError
 from benchmarks.perf.fake_store import write_fake_store
 from benchmarks.store import store_path
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 #: AP per (dataset, strategy) for two folds; `c` fails (error) on d3's second fold.
 AP = {

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.store import read_cells, read_predictions, store_path
-from tests.conftest import ROOT, TINY_GRID, run_cli
+from tests.helpers import ROOT, TINY_GRID, run_cli
 
 
 def test_smoke_grid_end_to_end(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from benchmarks.execution import BackendError
 from benchmarks.grid import load_grid
 from benchmarks.runner import run_grid
-from tests.test_resume import comparable
+from tests.helpers import comparable
 
 
 def test_dask_cluster_gives_the_same_store_as_local(tiny_grid_file: Path, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.store import read_cells, read_predictions
-from tests.conftest import ROOT, run_cli
+from tests.helpers import ROOT, run_cli
 
 FAULT_GRID = """\
 name = "faults"

@@ -15,7 +15,6 @@ from benchmarks.runner import run_grid
 from benchmarks.store import read_cells
 from datasets import Dataset, register_source
 from strategies import register_strategy
-from strategies.models import ModelSpec
 from strategies.resampling import SamplerStrategy
 
 SEEN: list[np.ndarray] = []

@@ -1,4 +1,4 @@
-"""The `sample_weight` extensions of benchmarks.metrics and the threshold choices on training data."""
+"""The `sample_weight` extensions of foundation.metrics and the threshold choices on training data."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
 
 from analysis.thresholds import OperatingCurve, threshold_for_budget, threshold_for_precision
-from benchmarks.metrics import equal_mass_edges, expected_calibration_error, threshold_metrics
+from foundation.metrics import equal_mass_edges, expected_calibration_error, threshold_metrics
 
 
 def _sample(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.store import read_cells
-from strategies.plugins import load_plugin_file
-from tests.conftest import ROOT, run_cli
-from tests.test_strategies_contract import _fitted_depends_on_test_rows, check_probabilities, first_fit
+from foundation.plugins import load_plugin_file
+from tests.helpers import ROOT, run_cli
+from tests.helpers import fitted_depends_on_test_rows, check_probabilities, first_fit
 
 
 def readme_example() -> str:
@@ -68,7 +68,7 @@ def test_readme_example_passes_the_contract(tmp_path: Path) -> None:
     load_plugin_file(path)
     kind, fitted = first_fit("under-then-weight", "logreg")
     check_probabilities(fitted, kind)
-    assert not _fitted_depends_on_test_rows("under-then-weight", "logreg")
+    assert not fitted_depends_on_test_rows("under-then-weight", "logreg")
 
 
 PACKAGE = {

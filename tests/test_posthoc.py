@@ -12,10 +12,11 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.cells import enumerate_cells, stable_hash
+from benchmarks.cells import enumerate_cells
+from foundation.hashing import stable_hash
 from benchmarks.fit_cell import fit_on_fold
 from benchmarks.grid import GridError, parse_grid
-from benchmarks.metrics import expected_calibration_error, threshold_metrics
+from foundation.metrics import expected_calibration_error, threshold_metrics
 from benchmarks.runner import run_grid
 from benchmarks.store import read_cells, read_predictions
 from datasets import load_dataset

@@ -16,14 +16,8 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.grid import load_grid
 from benchmarks.runner import run_grid
 from benchmarks.store import read_cells, read_datasets, read_predictions, store_path
+from tests.helpers import comparable
 
-COMPARED = ["key", "status", "message", "ap", "roc_auc", "brier", "ece", "recall_at_precision0.8"]
-
-
-def comparable(results: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cells = read_cells(results).sort_values("key").reset_index(drop=True)
-    preds = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
-    return cells[[c for c in COMPARED if c in cells]], preds
 
 
 class Interrupt(Exception):

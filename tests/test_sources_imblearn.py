@@ -89,7 +89,7 @@ def test_unknown_name_suggests() -> None:
 
 
 def test_fetch_command_reads_the_cache(data_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     monkeypatch.setenv("IMBENCH_OFFLINE", "1")  # the subprocess must not download either
     write_cached(data_home, 1)

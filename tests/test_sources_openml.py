@@ -18,8 +18,8 @@ from datasets import DatasetError, expand_names, list_datasets, load_dataset, re
 from datasets import registry
 from datasets.openml_source import dataset_dir, local_suites, task_split
 from datasets.selection import Selection
-from tests.conftest import ROOT, run_cli
-from tests.fake_openml import FakeOpenML, labels, task_splits
+from tests.helpers import ROOT, run_cli
+from tests.helpers.fake_openml import FakeOpenML, labels, task_splits
 
 
 @pytest.fixture

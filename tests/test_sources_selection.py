@@ -11,7 +11,7 @@ from datasets import DatasetError, list_datasets, resolve_name
 from datasets.bundled import manifest
 from datasets.names import NameSyntaxError, format_name, parse_name
 from datasets.selection import Selection, SelectionError, parse_range, selection_from_table
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 BASE = """\
 name = "sel"

@@ -18,7 +18,7 @@ from datasets import Dataset, register_source
 from strategies import TrainingContext, get_model, get_strategy, register_strategy
 from strategies.base import NotApplicable, Strategy
 from strategies.weighting import PositiveClassWeighted
-from tests.test_strategies_contract import DATA, TEST, TRAIN, tiny_data
+from tests.helpers import DATA, TEST, TRAIN, tiny_data
 
 
 def _ctx(kind: str) -> TrainingContext:
@@ -206,7 +206,7 @@ def test_kmeans_smote_without_dense_clusters_is_stored_as_skipped(tmp_path: Path
 
 def _imbench(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """The CLI in this process (the listing needs no subprocess): exit code, stdout, stderr."""
-    from benchmarks.cli import main
+    from imbench.cli import main
 
     try:
         main(list(args))

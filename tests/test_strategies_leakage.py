@@ -16,8 +16,8 @@ from benchmarks.grid import parse_grid
 from benchmarks.runner import run_grid
 from benchmarks.store import read_cells
 from strategies import get_strategy
-from tests.conftest import run_cli
-from tests.test_strategies_contract import DATA, TEST, TRAIN
+from tests.helpers import run_cli
+from tests.helpers import DATA, TEST, TRAIN
 
 LEAK_GRID = """\
 name = "leak"
@@ -93,7 +93,7 @@ def test_drop_anti_patterns_without_the_registry() -> None:
 
 
 def test_leakage_without_a_pair_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from benchmarks.cli import main
+    from imbench.cli import main
 
     results = tmp_path / "r"
     run_grid(parse_grid(LEAK_GRID.replace('"none", "smote", "leaky-smote"', '"smote"')

@@ -17,7 +17,7 @@ from analysis.thresholds import threshold_for_precision
 from benchmarks.grid import parse_grid
 from benchmarks.runner import run_grid
 from benchmarks.store import CellResult, Store, read_cells, read_predictions
-from tests.conftest import TINY_GRID
+from tests.helpers import TINY_GRID
 
 INNER_GRID = TINY_GRID.replace("n_repeats = 2\n", "n_repeats = 2\ninner_folds = 3\n")
 
@@ -219,7 +219,7 @@ STRESS_FIGURES = ("stress_ap", "stress_brier", "stress_ece", "stress_log_loss", 
 
 
 def test_stress_command_writes_tables_and_figures(tiny_inner: Path, tmp_path: Path) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     out = tmp_path / "stress"
     done = run_cli("stress", str(tiny_inner), "--out", str(out))
@@ -237,7 +237,7 @@ def test_stress_command_writes_tables_and_figures(tiny_inner: Path, tmp_path: Pa
 
 
 def test_stress_command_without_training_predictions_says_what_is_missing(tiny_plain: Path, tmp_path: Path) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     out = tmp_path / "stress"
     done = run_cli("stress", str(tiny_plain), "--out", str(out), "--no-figures")
@@ -252,7 +252,7 @@ def test_stress_command_without_training_predictions_says_what_is_missing(tiny_p
 
 
 def test_bad_stress_options_are_one_line_errors_and_write_nothing(tiny_plain: Path, tmp_path: Path) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     out = tmp_path / "stress"  # the option checks themselves: tests/test_prior_shift.py::test_parse_shifts
     done = run_cli("stress", str(tiny_plain), "--out", str(out), "--shifts", "0,1")
@@ -262,7 +262,7 @@ def test_bad_stress_options_are_one_line_errors_and_write_nothing(tiny_plain: Pa
 
 
 def test_calibration_command(tiny_inner: Path, tmp_path: Path) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     done = run_cli("calibration", str(tiny_inner), "--out", str(tmp_path / "cal"))
     assert done.returncode == 0, done.stderr
@@ -275,7 +275,7 @@ def test_calibration_command(tiny_inner: Path, tmp_path: Path) -> None:
 
 
 def test_budget_command(tiny_inner: Path, tmp_path: Path) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     done = run_cli("budget", str(tiny_inner), "--alerts-per-day", "50", "--population-per-day", "1000",
                    "--min-precision", "0.8", "--out", str(tmp_path / "budget"))

@@ -5,8 +5,8 @@ Colours are fixed per strategy for the whole run (`palette.strategy_colors`), ma
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from types import ModuleType
 from pathlib import Path
 
 import matplotlib
@@ -16,18 +16,20 @@ matplotlib.use("Agg")  # files only; never open a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from analysis.figures import (cd, cost, disagreement, heatmap, improvement, pr_curves, regime,  # noqa: E402
+                              reliability)
 from analysis.figures.context import FigureContext  # noqa: E402
 
-#: name for `--only` → (module, what it shows). Order is the report's order.
-FIGURES: dict[str, tuple[str, str]] = {
-    "cd": ("cd", "Critical-difference diagram per headline metric (Friedman + Nemenyi)"),
-    "heatmap": ("heatmap", "Rank of each strategy on each dataset, datasets ordered by imbalance ratio"),
-    "improvement": ("improvement", "Difference to the `none` baseline per dataset"),
-    "pr": ("pr_curves", "Precision–recall curves on one dataset, pooled out-of-fold predictions"),
-    "reliability": ("reliability", "Reliability diagrams on one dataset, pooled out-of-fold predictions"),
-    "cost": ("cost", "Mean fit time vs mean rank, Pareto front highlighted"),
-    "regime": ("regime", "Difference to baseline vs imbalance ratio, one panel per strategy family"),
-    "disagreement": ("disagreement", "Rank by PR AUC vs rank by ECE and by F1"),
+#: name for `--only` → (module drawing it, what it shows). Order is the report's order.
+FIGURES: dict[str, tuple[ModuleType, str]] = {
+    "cd": (cd, "Critical-difference diagram per headline metric (Friedman + Nemenyi)"),
+    "heatmap": (heatmap, "Rank of each strategy on each dataset, datasets ordered by imbalance ratio"),
+    "improvement": (improvement, "Difference to the `none` baseline per dataset"),
+    "pr": (pr_curves, "Precision–recall curves on one dataset, pooled out-of-fold predictions"),
+    "reliability": (reliability, "Reliability diagrams on one dataset, pooled out-of-fold predictions"),
+    "cost": (cost, "Mean fit time vs mean rank, Pareto front highlighted"),
+    "regime": (regime, "Difference to baseline vs imbalance ratio, one panel per strategy family"),
+    "disagreement": (disagreement, "Rank by PR AUC vs rank by ECE and by F1"),
 }
 #: Drawing cost (CPU seconds, PNG + SVG, on the 100,000-cell benchmark store), to balance parallel groups.
 COST = {"cd": 4.5, "heatmap": 2.6, "reliability": 2.9, "improvement": 1.4, "pr": 1.4, "regime": 2.0, "cost": 0.7,
@@ -41,7 +43,7 @@ RC = {"svg.fonttype": "none", "figure.constrained_layout.h_pad": 0.06, "figure.c
 
 
 def drawer(name: str) -> Callable[[FigureContext], list[tuple[str, Figure]]]:
-    return importlib.import_module(f"analysis.figures.{FIGURES[name][0]}").draw
+    return FIGURES[name][0].draw
 
 
 def render(ctx: FigureContext, only: list[str] | None, out_dir: Path, formats: tuple[str, ...] = FORMATS,
@@ -122,6 +124,7 @@ def balanced_groups(names: list[str], n_jobs: int, start: list[float] | None = N
 def kind_of(stem: str) -> str:
     """Figure file stem → its FIGURES key (cd_ap → cd, pr_curves → pr, cost_benefit → cost)."""
     for name, (module, _) in FIGURES.items():
-        if stem in (name, module) or stem.startswith((f"{name}_", f"{module}_")):
+        short = module.__name__.rsplit(".", 1)[-1]
+        if stem in (name, short) or stem.startswith((f"{name}_", f"{short}_")):
             return name
     return stem

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from analysis.figures.context import FigureContext
 from analysis.statistics import p_text
-from benchmarks.metrics import metric_direction, short_name
+from foundation.metrics import metric_direction, short_name
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

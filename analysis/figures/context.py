@@ -10,7 +10,7 @@ from analysis.leaderboard import DEFAULT_FAILURE_POLICY, Leaderboard, build_lead
 from analysis.loading import RunResults
 from analysis.statistics import ALPHA
 from analysis.figures.palette import model_colors, model_styles, strategy_colors
-from benchmarks.metrics import HEADLINE
+from foundation.metrics import HEADLINE
 
 
 @dataclass

@@ -11,7 +11,7 @@ from matplotlib.ticker import FuncFormatter
 
 from analysis.figures.context import FigureContext
 from analysis.figures.labels import numbered_labels
-from benchmarks.metrics import short_name
+from foundation.metrics import short_name
 
 
 def pareto_front(cost: np.ndarray, rank: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from analysis.figures.context import FigureContext
 from analysis.figures.labels import numbered_labels
 from analysis.figures.pr_curves import no_data_figure
-from benchmarks.metrics import short_name
+from foundation.metrics import short_name
 
 N_LABELLED = 6
 

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from analysis.figures.context import FigureContext
-from benchmarks.metrics import metric_direction, short_name
+from foundation.metrics import metric_direction, short_name
 
 CMAP = "RdYlGn_r"  # rank 1 green, last red
 

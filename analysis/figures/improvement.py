@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.figures.context import FigureContext
-from benchmarks.metrics import metric_direction, short_name
+from foundation.metrics import metric_direction, short_name
 
 
 def deltas(ctx: FigureContext, metric: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from analysis.figures.context import FigureContext
 from analysis.figures.improvement import deltas
 from analysis.figures.pr_curves import no_data_figure
-from benchmarks.metrics import metric_direction, short_name
+from foundation.metrics import metric_direction, short_name
 
 REGIME_METRIC = "ap"
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # 10, 100 rather than 10¹

@@ -12,7 +12,7 @@ from sklearn.calibration import calibration_curve
 
 from analysis.figures.context import FigureContext
 from analysis.figures.pr_curves import no_data_figure
-from benchmarks.metrics import expected_calibration_error
+from foundation.metrics import expected_calibration_error
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

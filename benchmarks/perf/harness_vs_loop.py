@@ -24,7 +24,8 @@ from sklearn.base import clone
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_predict
 from threadpoolctl import threadpool_limits
 
-from benchmarks.cells import derive_seed, enumerate_cells
+from benchmarks.cells import enumerate_cells
+from foundation.hashing import derive_seed
 from benchmarks.grid import GridSpec, load_grid
 from benchmarks.runner import run_grid
 from benchmarks.fit_cell import cached_dataset

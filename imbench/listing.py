@@ -24,7 +24,7 @@ def strategies_frame(family: str | None = None) -> pd.DataFrame:
     """
     from strategies import POSTHOC
     from strategies.base import FAMILIES
-    from strategies.registry import UnknownNameError, unknown_name_message
+    from foundation.names import UnknownNameError, unknown_name_message
 
     if family is not None and family not in FAMILIES:
         raise UnknownNameError(unknown_name_message("strategy family", family, list(FAMILIES)))

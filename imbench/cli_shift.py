@@ -13,7 +13,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from benchmarks.tables import make_console, rich_table
+from imbench.tables import make_console, rich_table
 
 console = make_console()
 err_console = make_console(stderr=True)

@@ -1,5 +1,5 @@
-"""`imbench leaderboard`, `imbench plot` and `imbench report`: everything from the results store,
-nothing refitted, so they regenerate every table and figure in seconds.
+"""Analysis commands: `imbench leaderboard`, `plot`, `report` and `leakage` — everything from the
+results store, nothing refitted, so they regenerate every table and figure in seconds.
 
 Heavy modules (pandas, scipy, matplotlib, analysis) are imported inside the commands so that
 `imbench --help` stays fast.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from benchmarks.tables import make_console
+from imbench.tables import make_console
 
 console = make_console()
 err_console = make_console(stderr=True)
@@ -40,8 +40,8 @@ def _options(function):  # type: ignore[no-untyped-def]
 def load_results(results_dir: Path, model: str | None, include_anti_patterns: bool = False):  # type: ignore[no-untyped-def]
     """The stored run, checked: not empty, and `model` (if given) is one of its models."""
     from analysis.loading import RunResults
-    from benchmarks.errors import UserError
-    from strategies.registry import UnknownNameError, unknown_name_message
+    from imbench.errors import UserError
+    from foundation.names import UnknownNameError, unknown_name_message
 
     run = RunResults.load(results_dir, include_anti_patterns)
     if run.cells.empty:
@@ -59,7 +59,7 @@ def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None =
     from analysis.leaderboard import build_leaderboard, check_metric, dataset_groups, grouped_leaderboards
     from analysis.loading import RunResults
     from analysis.outputs import board_title, display_board, file_stem, report_dir, write_leaderboards
-    from benchmarks.tables import rich_table
+    from imbench.tables import rich_table
 
     run = RunResults.load(results_dir, include_anti_patterns)
     if run.cells.empty:
@@ -104,7 +104,7 @@ def leaderboard_command(results_dir: Path, metric: str, by: str | None, include_
 
 def _figure_names(value: str | None) -> list[str] | None:
     from analysis.figures import FIGURES
-    from strategies.registry import UnknownNameError, unknown_name_message
+    from foundation.names import UnknownNameError, unknown_name_message
 
     if not value:
         return None
@@ -119,7 +119,7 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
                     alpha: float, include_anti_patterns: bool):  # type: ignore[no-untyped-def]
     from analysis.figures.context import FigureContext
     from analysis.leaderboard import check_metric
-    from strategies.registry import UnknownNameError, unknown_name_message
+    from foundation.names import UnknownNameError, unknown_name_message
 
     run = load_results(results_dir, model, include_anti_patterns)
     check_metric(run.cells, metric)
@@ -177,4 +177,42 @@ def report_command(results_dir: Path, metric: str, dataset: str | None, no_extra
     console.print(str(path), highlight=False)
 
 
-COMMANDS = [leaderboard_command, plot_command, report_command]
+@click.command("leakage")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--metric", default="ap", show_default=True, help="Metric to compare (higher is better, e.g. ap, roc_auc).")
+def leakage_command(results_dir: Path, metric: str) -> None:
+    """Print how much `leaky-smote` inflates METRIC over in-fold `smote`, fold by fold on the same test rows.
+
+    The grid must contain both strategies (same sampling_ratio and k_neighbors), e.g.
+    strategies = ["smote", "leaky-smote"].
+    """
+    from analysis.anti_patterns import HONEST, LEAKY, leakage_summary, leakage_table
+    from imbench.errors import UserError
+    from foundation.metrics import unknown_metric
+    from benchmarks.store import read_cells
+    from imbench.tables import rich_table
+
+    cells = read_cells(results_dir)
+    if not cells.empty and metric not in cells.columns:
+        known = sorted(set(cells.select_dtypes("number").columns) - {"repeat", "fold"})
+        raise unknown_metric(metric, known)
+    table = leakage_table(cells, metric)
+    if table.empty:
+        raise UserError(f"{results_dir}: no fold where both `{LEAKY}` and in-fold `{HONEST}` succeeded with the same "
+                        f"parameters; run a grid with strategies = [\"{HONEST}\", \"{LEAKY}\"]")
+    summary = leakage_summary(table)
+    shown = table.rename(columns={"in_fold": f"{HONEST} {metric}", "leaky": f"{LEAKY} {metric}",
+                                  "inflation": "inflation", "leaky_higher": "leaky>"})
+    constant = [c for c in ("posthoc", "sampling_ratio", "k_neighbors") if shown[c].nunique(dropna=False) == 1]
+    shown = shown.drop(columns=constant)  # only the columns that tell rows apart
+    console.print(rich_table(
+        shown, title=f"Leakage: {LEAKY} (SMOTE before splitting) vs in-fold {HONEST}, {metric} on the same test folds",
+        caption=(f"inflation = {LEAKY} − {HONEST}, fold means; leaky>: folds where the leak scored higher. "
+                 f"Mean inflation {summary['mean_inflation']:+.3f} (median {summary['median_inflation']:+.3f}, "
+                 f"{summary['mean_relative_inflation']:+.0%} relative); inflated on "
+                 f"{summary['share_inflated']:.0%} of {summary['rows']} dataset×model rows.")))
+    console.print(f"{LEAKY} inflates {metric} by {summary['mean_inflation']:+.3f} on average "
+                  f"({summary['mean_relative_inflation']:+.0%}) over in-fold {HONEST} on the same folds")
+
+
+COMMANDS = [leaderboard_command, plot_command, report_command, leakage_command]

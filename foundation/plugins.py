@@ -10,7 +10,7 @@ decorators, from three places:
 
 External plugins (entry points and IMBENCH_PLUGINS) load once per process, on the first registry
 lookup or when the runner starts work (`load_external_plugins`) — not while `strategies` itself is
-being imported, because a plugin may import `datasets`, which imports `strategies`.
+being imported, because a plugin imports `strategies` (or `datasets`) itself.
 A plugin that fails to import disables only itself, with a one-line warning saying why.
 """
 from __future__ import annotations

@@ -15,11 +15,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from analysis.prior_shift import ShiftInputError
     from benchmarks.execution import BackendError
     from benchmarks.grid import GridError
-    from benchmarks.metrics import UnknownMetricError
+    from foundation.metrics import UnknownMetricError
     from benchmarks.store import StoreError
     from datasets import DatasetError
     from strategies.base import InvalidParamsError
-    from strategies.registry import UnknownNameError
+    from foundation.names import UnknownNameError
 
     return (UserError, GridError, StoreError, DatasetError, UnknownNameError, InvalidParamsError, BackendError,
             UnknownMetricError, ShiftInputError)

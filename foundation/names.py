@@ -1,4 +1,4 @@
-"""Name → object registries shared by models and strategies.
+"""Name → object registries (models, strategies, post-hoc steps, dataset sources) and "did you mean".
 
 A registry is a plain dict with a decorator and a lookup that answers a typo with the closest valid
 names, because a grid that names `smoet` should fail in one readable line, not a KeyError.
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
-#: Run once, before the first lookup in any registry (loads external plugins; see strategies/plugins.py).
+#: Run once, before the first lookup in any registry (loads external plugins; see foundation/plugins.py).
 _BEFORE_FIRST_LOOKUP: list[Callable[[], None]] = []
 
 

@@ -1,0 +1,75 @@
+"""The `imbench` command line, one module per command group:
+
+- running (`imbench.cli_run`): list, run, export, fetch;
+- analysis (`imbench.cli_analysis`): leaderboard, plot, report, leakage;
+- prior shift (`imbench.cli_shift`): stress, calibration, budget.
+
+User mistakes (unknown names, bad grid files, missing results) print one line and exit with code 2;
+`--debug` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from imbench import cli_analysis, cli_run, cli_shift
+from imbench.errors import UserError, user_errors
+from imbench.tables import make_console
+
+err_console = make_console(stderr=True)
+
+
+def _check_own_packages() -> None:
+    """The top-level names are generic (`datasets` is also Hugging Face's): make sure these are ours."""
+    import datasets
+    import foundation
+    import strategies
+
+    for module in (foundation, datasets, strategies):
+        if not getattr(module, "IMBENCH_PACKAGE", False):
+            raise UserError(f"`import {module.__name__}` resolves to {getattr(module, '__file__', '?')}, not imbench's "
+                            "package; run imbench from its own virtual environment (`make bench` creates .venv)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """imbench — compare training strategies for imbalanced binary classification."""
+    _check_own_packages()
+
+
+for _group in (cli_run, cli_analysis, cli_shift):
+    for _command in _group.COMMANDS:
+        cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors → one line on stderr and exit code 2."""
+    from datasets.cleaning import hold_notices
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        with hold_notices():  # dataset notices print after the checks pass, never before an error line
+            cli.main(args=args, prog_name="imbench", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:
+        if debug or not isinstance(exc, user_errors()):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"imbench: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
