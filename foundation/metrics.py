@@ -62,6 +62,26 @@ def metric_direction(name: str) -> str:
     return "higher"
 
 
+#: What a metric depends on, so a post-hoc step carries only the metrics it can change (a threshold
+#: changes no ranking metric, a monotone recalibration changes no ranking either).
+METRIC_KINDS = ("ranking", "probability", "decision@0.5", "decision@deployed", "reference")
+
+
+def metric_kind(name: str) -> str:
+    """One of METRIC_KINDS: `ranking` (order of the scores only: AP, ROC AUC, operating points on the
+    test curve), `probability` (the values: Brier, log loss, calibration), `decision@0.5` and
+    `decision@deployed` (confusion counts at a threshold), `reference` (prevalence, timings)."""
+    if name.endswith("@0.5"):
+        return "decision@0.5"
+    if name.endswith("@deployed"):
+        return "decision@deployed"
+    if name in {"ap", "roc_auc"} or name.startswith(("recall_at_precision", "precision_at_recall")):
+        return "ranking"
+    if name in {"brier", "log_loss", "ece", "calibration_intercept", "calibration_slope"}:
+        return "probability"
+    return "reference"
+
+
 def short_name(name: str) -> str:
     """A compact display name: recall_at_precision0.8 → R@P0.8, precision_at_recall0.8 → P@R0.8."""
     return (name.replace("recall_at_precision", "R@P").replace("precision_at_recall", "P@R")
