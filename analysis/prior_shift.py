@@ -14,6 +14,10 @@ from typing import Any
 
 import numpy as np
 
+# The prior correction itself lives on the ground floor (one implementation for the runner, the
+# post-hoc steps and these analyses); re-exported here for the analysis modules that import it from here.
+from foundation.posthoc import adjust_prior, odds  # noqa: F401  (adjust_prior is a re-export)
+
 #: A shifted prior is clipped into this closed interval so it stays inside (0, 1).
 PRIOR_BOUNDS = (1e-3, 1 - 1e-3)
 #: s multiplies the positive prior; 0.67 and 1.5 are the ±50 % stress, 0.5 and 2 halve and double it.
@@ -68,22 +72,6 @@ def shift_weights(y_true: np.ndarray, target_prior: float, prior: float | None =
     prior = float(y.mean()) if prior is None else prior
     w_pos, w_neg = class_weights(prior, target_prior)
     return np.where(y == 1, w_pos, w_neg)
-
-
-def odds(p: float | np.ndarray) -> float | np.ndarray:
-    return p / (1 - p)
-
-
-def adjust_prior(proba: np.ndarray | float, from_prior: float | np.ndarray, to_prior: float | np.ndarray
-                 ) -> np.ndarray:
-    """Bayes prior correction: posterior odds scale with the prior odds, odds' = odds · o(π_to) / o(π_from).
-
-    Written in odds (not logits) so that probabilities of exactly 0 and 1 stay 0 and 1 without
-    clipping. Broadcasts: `to_prior` may be a column of priors (one row of output per prior).
-    """
-    p = np.asarray(proba, dtype=float)
-    ratio = np.asarray(odds(np.asarray(to_prior, dtype=float)) / odds(np.asarray(from_prior, dtype=float)))
-    return ratio * p / (ratio * p + (1 - p))
 
 
 def em_prior(proba: np.ndarray, model_prior: float, sample_weight: np.ndarray | None = None,

@@ -205,6 +205,8 @@ def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, s
                       sample_weight: np.ndarray | None = None) -> dict[str, float]:
     """F1, MCC, balanced accuracy, precision, recall and alert rate at one decision threshold.
 
+    With no case flagged (e.g. `threshold = math.inf`, "no alert") precision is undefined: NaN, never
+    0, so an empty alert list is not averaged in as a useless one; recall, F1 and alert rate are 0.
     From the confusion counts directly (checked against scikit-learn's functions in the tests),
     because the per-call validation of those functions costs more than the arithmetic. With
     `sample_weight` the counts are sums of weights (the alert rate is the alerted share of weight).
@@ -223,7 +225,7 @@ def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, s
         fn = float(weight[~pred & positive].sum())
         total = float(weight.sum())
     tn = max(total - tp - fp - fn, 0.0)  # weighted sums can leave −1e-16 where tn is 0
-    precision = tp / (tp + fp) if tp + fp else 0.0
+    precision = tp / (tp + fp) if tp + fp else float("nan")
     recall = tp / (tp + fn) if tp + fn else 0.0
     specificity = tn / (tn + fp) if tn + fp else 0.0
     denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))

@@ -1,6 +1,8 @@
 """Metric values against scikit-learn and against cases computed by hand."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy.special import expit, logit
@@ -9,7 +11,7 @@ from sklearn.metrics import (average_precision_score, balanced_accuracy_score, b
 
 from foundation.metrics import (MetricConfig, calibration_intercept_slope, compute_metrics,
                                 expected_calibration_error, metric_direction, precision_at_recall,
-                                recall_at_precision)
+                                recall_at_precision, threshold_metrics)
 
 Y = np.array([0, 0, 1, 1])
 P = np.array([0.1, 0.4, 0.35, 0.8])
@@ -120,8 +122,19 @@ def test_threshold_metrics_match_scikit_learn(threshold: float) -> None:
     assert m["f1@deployed"] == pytest.approx(f1_score(y, pred, zero_division=0.0))
     assert m["mcc@deployed"] == pytest.approx(matthews_corrcoef(y, pred))
     assert m["balanced_accuracy@deployed"] == pytest.approx(balanced_accuracy_score(y, pred))
-    assert m["precision@deployed"] == pytest.approx(precision_score(y, pred, zero_division=0.0))
+    # no alert (threshold 1.01): precision is undefined, NaN, as scikit-learn's zero_division=nan says
+    assert m["precision@deployed"] == pytest.approx(precision_score(y, pred, zero_division=np.nan), nan_ok=True)
     assert m["recall@deployed"] == pytest.approx(recall_score(y, pred))
+
+
+def test_no_alert_has_undefined_precision_and_zero_rates() -> None:
+    """An empty alert list has no precision (NaN, never 0: a 0 would be averaged in as a useless list);
+    recall, F1, alert rate are 0. `math.inf` is the "no alert" threshold of foundation.posthoc."""
+    for threshold in (0.81, math.inf):
+        m = threshold_metrics(Y, P, threshold, "")
+        assert math.isnan(m["precision"])
+        assert m["recall"] == m["f1"] == m["alert_rate"] == m["mcc"] == 0.0
+        assert m["balanced_accuracy"] == 0.5
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -62,6 +62,9 @@ def test_weighted_threshold_metrics_against_scikit_learn() -> None:
     assert m["recall@t"] == pytest.approx(recall_score(y, pred, sample_weight=weights))
     assert m["alert_rate@t"] == pytest.approx(np.sum(weights * pred) / np.sum(weights))
     assert threshold_metrics(y, p, 0.3, "") == threshold_metrics(y, p, 0.3, "", sample_weight=np.ones(400))
+    none = threshold_metrics(y, p, 1.01, "", sample_weight=weights)  # no alert: precision undefined, not 0
+    assert np.isnan(none["precision"]) and none["recall"] == none["f1"] == none["alert_rate"] == 0.0
+    assert np.isnan(precision_score(y, p >= 1.01, sample_weight=weights, zero_division=np.nan))
 
 
 Y = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0, 0])
