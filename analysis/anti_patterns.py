@@ -1,9 +1,9 @@
 """Anti-pattern cells (strategies declared `anti_pattern`, e.g. `leaky-smote`): left out of
 leaderboards unless asked for, and measured against their honest counterpart.
 
-A cell is an anti-pattern when its `extra` says so (`"anti_pattern": true`, written by the runner for
-every row of such a strategy, whatever its status) or, for stores written before that flag, when its
-strategy is registered with `anti_pattern = True`. Reads stored cells only; never refits.
+Every cell records whether its strategy is an anti-pattern (the store's `anti_pattern` column), so
+this needs no strategy registry. Anti-patterns get no post-hoc steps: the comparison is between the
+cells themselves. Reads stored cells only; never refits.
 """
 from __future__ import annotations
 
@@ -17,38 +17,21 @@ LEAKY, HONEST = "leaky-smote", "smote"
 SHARED_PARAMS = ("sampling_ratio", "k_neighbors")
 
 
-def _extra(value: Any) -> dict[str, Any]:
+def _params(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
-
-
-def _params(value: Any) -> dict[str, Any]:
-    return _extra(value)
-
-
-def _registered_anti_pattern(strategy: str) -> bool:
     try:
-        from strategies import get_strategy
-
-        return bool(get_strategy(strategy).anti_pattern)
-    except Exception:  # not registered (any more): only the stored flag can say
-        return False
+        parsed = json.loads(value) if isinstance(value, str) and value else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def is_anti_pattern(cells: pd.DataFrame) -> pd.Series:
-    """Boolean per row: the cell belongs to an anti-pattern strategy."""
-    if cells.empty:
+    """Boolean per row: the cell belongs to an anti-pattern strategy (as the store recorded it)."""
+    if cells.empty or "anti_pattern" not in cells.columns:
         return pd.Series(False, index=cells.index, dtype=bool)
-    flagged = cells["extra"].map(lambda e: bool(_extra(e).get("anti_pattern"))) if "extra" in cells else False
-    registered = cells["strategy"].map({s: _registered_anti_pattern(s) for s in cells["strategy"].unique()})
-    return (flagged | registered).astype(bool)
+    return cells["anti_pattern"].astype(bool)
 
 
 def drop_anti_patterns(cells: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +42,7 @@ def drop_anti_patterns(cells: pd.DataFrame) -> pd.DataFrame:
 
 def leakage_pairs(cells: pd.DataFrame, metric: str = "ap") -> pd.DataFrame:
     """One row per fold where both `leaky-smote` and in-fold `smote` succeeded with the same shared
-    parameters and post-hoc step: the two values of `metric` side by side (paired: same test rows)."""
+    parameters: the two values of `metric` side by side (paired: same test rows)."""
     ok = cells[cells["status"] == "ok"]
     if metric not in ok.columns:
         return pd.DataFrame()
@@ -69,7 +52,7 @@ def leakage_pairs(cells: pd.DataFrame, metric: str = "ap") -> pd.DataFrame:
         params = part["params"].map(_params)
         for name in SHARED_PARAMS:
             part[name] = params.map(lambda p, n=name: p.get(n))
-        part["posthoc"] = part["extra"].map(lambda e: _extra(e).get("posthoc", "none"))
+        part["posthoc"] = "none"  # anti-patterns get no post-hoc steps: only the fits are compared
         return part[["dataset", "model", "repeat", "fold", "posthoc", *SHARED_PARAMS, metric]]
 
     on = ["dataset", "model", "repeat", "fold", "posthoc", *SHARED_PARAMS]

@@ -4,7 +4,7 @@ A team can review N alerts a day out of a population of M scored cases; what mat
 and precision a threshold delivers, and what happens to both when the share of positives drifts.
 
 Per fold, the threshold is picked on the training fold's out-of-fold predictions only
-(`analysis.thresholds.threshold_for_budget`): the most alerts within N/M (≈ N/M when scores are
+(`foundation.posthoc.choose_budget_threshold`): the most alerts within N/M (≈ N/M when scores are
 fine-grained) with precision ≥ the floor, else fewer alerts that keep the floor, else the most
 precise threshold within the budget, else — when even the fewest alerts the scores allow exceed
 the budget (ties at the top, or one row of a small fold) — the highest threshold; the status says
@@ -27,8 +27,8 @@ from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
                                   shifted_prior)
 from analysis.stress import bootstrap_interval
-from analysis.thresholds import threshold_for_budget
 from foundation.metrics import threshold_metrics
+from foundation.posthoc import choose_budget_threshold
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ def budget_fold(fold: StoredFold, budget: Budget, shifts: tuple[float, ...]) -> 
     base = {**fold.identity(), "budget_alert_rate": budget.alert_rate}
     if not fold.has_train_predictions:
         return [{**base, "shift": s, "status": "unavailable"} for s in shifts]
-    choice = threshold_for_budget(fold.train_y, fold.train_proba, budget.alert_rate, budget.min_precision)
-    base.update(status=choice.status, threshold=choice.threshold, train_alert_rate=choice.alert_rate,
+    choice = choose_budget_threshold(fold.train_y, fold.train_proba, budget.alert_rate, budget.min_precision)
+    base.update(status=choice.outcome, threshold=choice.threshold, train_alert_rate=choice.alert_rate,
                 train_precision=choice.precision, train_recall=choice.recall)
     test = fold.test
     rows = []

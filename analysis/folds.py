@@ -1,14 +1,15 @@
 """The stored folds the prior-shift, calibration and budget analyses work on, loaded once.
 
 Each ok cell becomes a `StoredFold`: its test-fold predictions (sorted once), its training fold's
-out-of-fold predictions when the grid stored them (`[cv] inner_folds = k`), the training fold's
-prevalence, the prior its model was trained at (`analysis.prior_shift.model_prior`) and the
-post-hoc threshold it deployed, if any. Nothing is refitted.
+inner out-of-fold predictions when the grid stored them (`[cv] inner_folds = k`, or any post-hoc
+step), the training fold's prevalence, the prior its model was trained at (recorded with the cell)
+and the post-hoc threshold it deploys. Derived post-hoc labels become folds too: a threshold step
+shares its cell's predictions and deploys its own threshold; a calibration or prior correction brings
+its own probabilities. Nothing is refitted, and no strategy registry is needed.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,27 +19,14 @@ import pandas as pd
 
 from analysis.prior_shift import model_prior
 from analysis.shift_metrics import SortedFold
-from benchmarks.store import read_cells, read_datasets, read_meta, read_predictions, store_path
+from benchmarks.store import (read_cells, read_datasets, read_derived, read_derived_probabilities,
+                              read_inner_predictions, read_meta, read_predictions, store_path)
 
 #: One line for every store without training-fold predictions.
 MISSING_TRAIN_PREDICTIONS = (
-    "no training-fold out-of-fold predictions in this store, so precision, recall and alert rate at a threshold "
-    "chosen on training data are unavailable (post-hoc threshold strategies excepted): add `inner_folds = 3` under "
-    "[cv] in the grid and run it into a new results folder (--results)")
-
-
-@lru_cache(maxsize=None)
-def strategy_info(strategy: str) -> tuple[str, bool | None]:
-    """(family, whether it trains at another prior than the data's) of a registered strategy, or
-    ("unknown", None) when the store outlived the code that wrote it."""
-    try:
-        from strategies import get_strategy
-
-        found = get_strategy(strategy)
-    except Exception:  # unregistered, or the strategies package failed to import
-        return "unknown", None
-    shifts = getattr(found, "shifts_prior", None)
-    return found.family, shifts if isinstance(shifts, bool) else None
+    "no inner out-of-fold predictions on the training folds in this store, so precision, recall and alert rate at a "
+    "threshold chosen on training data are unavailable (post-hoc threshold labels excepted): add `inner_folds = 3` "
+    "under [cv] in the grid and run it again into the same folder (only the inner models are fitted)")
 
 
 @dataclass(frozen=True)
@@ -103,22 +91,6 @@ class StoredFolds:
         return notes
 
 
-def _train_prior(row: Any, test_y: np.ndarray, train_y: np.ndarray | None, datasets: pd.DataFrame) -> float:
-    """The training fold's prevalence: from its stored labels, else dataset totals minus the test fold."""
-    if train_y is not None:
-        return float(np.mean(train_y))
-    if row.dataset in datasets.index and {"n", "n_pos"} <= set(datasets.columns):
-        n, n_pos = datasets.loc[row.dataset, ["n", "n_pos"]]
-        if pd.notna(n) and pd.notna(n_pos) and n > len(test_y):
-            return float((n_pos - test_y.sum()) / (n - len(test_y)))
-    return float(np.mean(test_y))  # stratified folds: the test prevalence is the training one ±1 row
-
-
-def _threshold(extra: dict[str, Any]) -> float | None:
-    value = extra.get("threshold")
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def store_stamp(results_dir: str | Path) -> tuple[object, ...]:
     """What identifies a store's current content for caching: its resolved path, and the modification
     time and size of the database and of its write-ahead log (any write changes one of them; an empty
@@ -140,28 +112,69 @@ def load_folds(results_dir: str | Path) -> StoredFolds:
 @lru_cache(maxsize=2)
 def _load_folds(results_dir: Path, stamp: tuple[object, ...]) -> StoredFolds:
     cells = read_cells(results_dir)
+    derived = read_derived(results_dir)
     spec = read_meta(results_dir).get("spec") or {}
     ece_bins = int((spec.get("metrics") or {}).get("ece_bins", 10))
     datasets = read_datasets(results_dir)
     datasets = datasets.set_index("name") if "name" in datasets.columns else datasets
     ok = cells[cells["status"] == "ok"]
     test = _by_key(read_predictions(results_dir, list(ok["key"])))
-    train = _by_key(read_predictions(results_dir, list(ok["key"]), table="train_predictions"))
-    folds = []
+    inner = read_inner_predictions(results_dir, list(ok["key"]))
+    folds: dict[str, StoredFold] = {}
     for row in ok.itertuples(index=False):
         if row.key not in test:
             continue
         y, proba = test[row.key]
-        train_y, train_proba = train.get(row.key, (None, None))
-        params = json.loads(row.params) if row.params else {}
-        extra = json.loads(row.extra) if row.extra else {}
-        family, shifts_prior = strategy_info(row.strategy)
-        prior = _train_prior(row, y, train_y, datasets)
-        m_prior, rule = model_prior(family, params, extra, prior, shifts_prior)
-        folds.append(StoredFold(row.key, row.dataset, row.model, row.strategy, row.label, family, int(row.repeat),
-                                int(row.fold), SortedFold.from_arrays(y, proba), train_y, train_proba, prior, m_prior,
-                                rule, _threshold(extra)))
-    return StoredFolds(results_dir, cells, folds, ece_bins)
+        own = inner.get(row.key)
+        train_y = None if own is None else np.asarray(own.y_true)
+        train_prior = float(np.mean(train_y)) if train_y is not None else _train_prior(row.dataset, y, datasets)
+        recorded = None if row.training_prior != row.training_prior else float(row.training_prior)
+        m_prior, rule = model_prior(recorded, row.prior_rule, train_prior)
+        folds[row.key] = StoredFold(row.key, row.dataset, row.model, row.strategy, row.label, row.family,
+                                    int(row.repeat), int(row.fold), SortedFold.from_arrays(y, proba), train_y,
+                                    None if own is None else np.asarray(own.proba), train_prior, m_prior, rule, None)
+    derived_folds = _derived_folds(results_dir, derived, folds, test)
+    return StoredFolds(results_dir, _all_labels(cells, derived), list(folds.values()) + derived_folds, ece_bins)
+
+
+def _derived_folds(results_dir: Path, derived: pd.DataFrame, base: dict[str, StoredFold],
+                   test: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[StoredFold]:
+    """Folds of the post-hoc labels: a threshold step deploys its own threshold on its cell's
+    predictions; a step that changes probabilities brings its own (calibrated to the training prior)."""
+    out = []
+    ok = derived[(derived["status"] == "ok") & derived["key"].isin(list(base))]
+    for step, rows in ok.groupby("posthoc", sort=True):
+        probabilities = read_derived_probabilities(results_dir, str(step), list(rows["key"]))
+        for row in rows.itertuples(index=False):
+            fold = base[row.key]
+            label = f"{fold.label}+{step}"
+            if row.key in probabilities:
+                proba, inner_proba = probabilities[row.key]
+                out.append(replace(fold, label=label, test=SortedFold.from_arrays(test[row.key][0], proba),
+                                   train_proba=inner_proba if inner_proba is not None else fold.train_proba,
+                                   model_prior=fold.train_prior, prior_rule="posthoc"))
+            else:
+                threshold = float(row.threshold) if row.threshold == row.threshold else None
+                out.append(replace(fold, label=label, posthoc_threshold=threshold))
+    return out
+
+
+def _train_prior(dataset: str, test_y: np.ndarray, datasets: pd.DataFrame) -> float:
+    """The training fold's prevalence without its labels: dataset totals minus the test fold."""
+    if dataset in datasets.index and {"n", "n_pos"} <= set(datasets.columns):
+        n, n_pos = datasets.loc[dataset, ["n", "n_pos"]]
+        if pd.notna(n) and pd.notna(n_pos) and n > len(test_y):
+            return float((n_pos - test_y.sum()) / (n - len(test_y)))
+    return float(np.mean(test_y))  # stratified folds: the test prevalence is the training one ±1 row
+
+
+def _all_labels(cells: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
+    """Every stored cell and derived result as (key, dataset, model, strategy, label, status, repeat,
+    fold): what the analyses count and list, failures included."""
+    columns = ["key", "dataset", "model", "strategy", "label", "status", "repeat", "fold"]
+    steps = derived[["key", "posthoc", "status"]].merge(cells[[c for c in columns if c != "status"]], on="key")
+    steps["label"] = steps["label"] + "+" + steps["posthoc"]
+    return pd.concat([cells[columns], steps[columns]], ignore_index=True)
 
 
 def _by_key(predictions: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.loading import family_of, metric_columns
+from analysis.loading import metric_columns
 from analysis.statistics import (ALPHA, FriedmanResult, bootstrap_ci, compare_to_baseline, friedman_test, holm,
                                  nemenyi_pvalues, rank_table)
 from foundation.metrics import HEADLINE, metric_direction, unknown_metric
@@ -144,8 +144,10 @@ def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = 
     nemenyi = nemenyi_pvalues(ranks) if friedman.applicable else None
 
     out = pd.DataFrame(index=raw.columns)
-    out["family"] = ([families.get(label, "unknown") for _, label in raw.columns] if families is not None
-                     else [family_of(s) for s in _strategy_names(cells, raw.columns)])
+    if families is None:
+        families = (dict(cells[["label", "family"]].drop_duplicates("label").itertuples(index=False))
+                    if "family" in cells.columns else {})
+    out["family"] = [families.get(label, "unknown") for _, label in raw.columns]
     out["mean_rank"] = ranks.mean() if len(ranks) else np.nan
     out[metric] = values.mean()
     out[f"{metric}_median"] = values.median()

@@ -1,46 +1,35 @@
-"""Everything analysis reads from a results folder, loaded once: cells, dataset metadata, run spec.
+"""Everything analysis reads from a results folder, loaded once: the results frame (one row per cell
+and post-hoc step, `analysis.results_frame`), dataset metadata, run meta.
 
-Analysis never refits: every table and figure is computed from what the runner stored.
+Analysis never refits and never asks the strategy registry: every table and figure is computed from
+what the runner stored, including what each cell is (family, anti-pattern flag).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.store import read_cells, read_datasets, read_meta, read_predictions
+from analysis.results_frame import IDENTITY, results_frame
+from benchmarks.store import read_datasets, read_predictions
 
-#: Columns of `read_cells` that are not metrics (identity, status and bookkeeping).
-CELL_COLUMNS = frozenset({"key", "dataset", "model", "strategy", "label", "params", "posthoc", "repeat", "fold",
-                          "status", "message", "fit_seconds", "predict_seconds", "extra", "finished_at"})
-FAILED_STATUSES = ("error", "timeout", "crashed")
+#: Columns of the results frame that are not metrics (identity, status and bookkeeping).
+CELL_COLUMNS = frozenset(IDENTITY) | {"extra", "finished_at"}
+FAILED_STATUSES = ("error", "timeout", "crashed", "oom")
 UNKNOWN_FAMILY = "unknown"
 
 
 def metric_columns(cells: pd.DataFrame) -> list[str]:
-    """The metric columns of a cells table (everything that is not cell identity or bookkeeping)."""
+    """The metric columns of a results frame (everything that is not identity or bookkeeping)."""
     return sorted(set(cells.columns) - CELL_COLUMNS)
-
-
-@lru_cache(maxsize=None)
-def family_of(strategy: str) -> str:
-    """The registered family of a strategy name, or "unknown" when it is no longer registered
-    (a store outlives the code that wrote it)."""
-    try:
-        from strategies import get_strategy
-
-        return get_strategy(strategy).family
-    except Exception:  # unregistered, or the strategies package failed to import
-        return UNKNOWN_FAMILY
 
 
 @dataclass
 class RunResults:
-    """A run's stored results: one row per cell, dataset metadata indexed by name, and the run meta."""
+    """A run's stored results: the results frame, dataset metadata indexed by name, and the run meta."""
 
     results_dir: Path
     cells: pd.DataFrame
@@ -53,15 +42,23 @@ class RunResults:
     def load(cls, results_dir: str | Path, include_anti_patterns: bool = False) -> "RunResults":
         """Read a run; anti-pattern strategies (demonstrations of a mistake) are left out unless asked for."""
         results_dir = Path(results_dir)
-        cells = read_cells(results_dir)
+        cells, meta = results_frame(str(results_dir))
         left_out: list[str] = []
         if not include_anti_patterns and len(cells):
-            flagged = anti_pattern_rows(cells)
+            flagged = cells["anti_pattern"]
             left_out = sorted(cells.loc[flagged, "label"].unique())
             cells = cells.loc[~flagged].reset_index(drop=True)
-        meta = read_meta(results_dir)
         datasets = dataset_table(read_datasets(results_dir), cells)
         return cls(results_dir, cells, datasets, meta, left_out)
+
+    @property
+    def results(self) -> pd.DataFrame:
+        return self.cells
+
+    @property
+    def expected_cells(self) -> int | None:
+        value = self.meta.get("expected_cells")
+        return int(value) if isinstance(value, (int, float)) else None
 
     def anti_pattern_note(self) -> str:
         """One line saying which anti-pattern strategies were left out ('' when none)."""
@@ -79,27 +76,12 @@ class RunResults:
         return sorted(self.cells["label"].unique())
 
     def families(self) -> dict[str, str]:
-        """label → family of the strategy it was built from."""
-        pairs = self.cells[["label", "strategy"]].drop_duplicates("label")
-        return {label: family_of(strategy) for label, strategy in pairs.itertuples(index=False)}
+        """label → family of the strategy it was built from (stored with each cell)."""
+        pairs = self.cells[["label", "family"]].drop_duplicates("label")
+        return dict(pairs.itertuples(index=False))
 
     def predictions(self, keys: list[str]) -> pd.DataFrame:
         return read_predictions(self.results_dir, keys)
-
-
-def anti_pattern_rows(cells: pd.DataFrame) -> pd.Series:
-    """`analysis.anti_patterns.is_anti_pattern`, asked only about the rows that can be one: those whose
-    `extra` mentions the flag or whose strategy is registered as an anti-pattern. Same answer, but it
-    parses a few JSON strings instead of every cell's (5 s → 0.1 s on 100,000 cells)."""
-    from analysis.anti_patterns import is_anti_pattern
-
-    strategies = cells.drop_duplicates("strategy").assign(extra="{}")
-    registered = set(strategies.loc[is_anti_pattern(strategies), "strategy"])
-    candidates = cells["extra"].astype(str).str.contains("anti_pattern", regex=False) | cells["strategy"].isin(registered)
-    flagged = pd.Series(False, index=cells.index, dtype=bool)
-    if candidates.any():
-        flagged[candidates] = is_anti_pattern(cells[candidates]).to_numpy()
-    return flagged
 
 
 def dataset_table(meta: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:

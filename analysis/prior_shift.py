@@ -9,8 +9,7 @@ same expectation with Monte Carlo noise; `benchmarks/perf/stress_speed.py` compa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -118,55 +117,23 @@ def em_prior(proba: np.ndarray, model_prior: float, sample_weight: np.ndarray | 
 
 # --- the prior a model was trained at ------------------------------------------------------------
 
-#: How `model_prior` decided, for the notes under each table.
+#: How each stored cell knows the prior its model's probabilities are calibrated to (recorded by the
+#: runner, so analysis needs no strategy registry), for the notes under each table.
 PRIOR_RULES = {
-    "recorded": "the cell recorded it (`extra['model_prior']`: the prior its final probabilities are calibrated to, "
-                "measured on the fitted model; post-hoc calibration or prior correction record the data's prior)",
-    "data": "the strategy does not change the prior (family none, or `shifts_prior = False`): the training fold's "
-            "prevalence",
-    "sampling_ratio": "resampled to minority/majority = max(sampling_ratio, the fold's own ratio) → r/(1+r)",
-    "class_weight": "positives weighted by w (balanced: n_neg/n_pos) → w·π/(w·π + 1 − π)",
-    "assumed": "strategy with no known rule: assumed to predict at the training fold's prevalence",
+    "measured": "measured on the fitted model: the share of positives the sampler left",
+    "weights": "computed from the effective class weights: w·π/(w·π + 1 − π)",
+    "declared": "declared by the strategy (balanced ensembles: 0.5)",
+    "data": "the strategy trains at the data's own prior: the training fold's prevalence",
+    "posthoc": "a post-hoc step (calibration, prior correction) moved the probabilities to the training fold's "
+               "prevalence",
+    "assumed": "the strategy does not train at a known prior (e.g. focal loss): assumed to be the training fold's "
+               "prevalence",
 }
-#: Keys under which a cell's `extra` may record the prior its model learned at.
-RECORDED_PRIOR_KEYS = ("model_prior", "training_prior")
-#: Families whose sampler takes imbalanced-learn's `sampling_ratio`.
-SAMPLING_FAMILIES = frozenset({"undersampling", "oversampling", "hybrid", "ensemble"})
 
 
-def _positive_number(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return None
-
-
-def model_prior(family: str, params: Mapping[str, Any], extra: Mapping[str, Any], train_prior: float,
-                shifts_prior: bool | None = None) -> tuple[float, str]:
-    """The positive prior the model's probabilities are calibrated to, and which rule (PRIOR_RULES) said so.
-
-    Resampling and class weighting train a model at a different prior than the data's, so its
-    probabilities must be corrected from *that* prior. The rule, in order: the value the cell
-    recorded from the fitted model; a strategy that declares it keeps the prior (`shifts_prior =
-    False`) or family `none` → the training fold's prevalence; a resampling family with
-    `sampling_ratio` (minority/majority after resampling, as imbalanced-learn defines it; a ratio
-    below the fold's own leaves it unchanged); the weighting family with `ratio` (a positive weight w
-    scales the positives' share of the loss like w-fold duplication); anything else → the training
-    fold's prevalence, flagged `assumed`.
-    """
-    for key in RECORDED_PRIOR_KEYS:
-        recorded = _positive_number((extra or {}).get(key))
-        if recorded is not None and recorded < 1:
-            return recorded, "recorded"
-    if family == "none" or shifts_prior is False:
-        return train_prior, "data"
-    params = params or {}
-    ratio = _positive_number(params.get("sampling_ratio"))
-    if family in SAMPLING_FAMILIES and ratio is not None:
-        effective = max(ratio, float(odds(train_prior)))
-        return effective / (1 + effective), "sampling_ratio"
-    if family == "weighting":
-        weight = params.get("ratio")
-        value = 1 / float(odds(train_prior)) if weight == "balanced" else _positive_number(weight)
-        if value is not None:
-            return value * train_prior / (value * train_prior + 1 - train_prior), "class_weight"
-    return train_prior, "assumed"
+def model_prior(training_prior: float | None, rule: str, train_prior: float) -> tuple[float, str]:
+    """The positive prior the model's probabilities are calibrated to, and which rule (PRIOR_RULES) said
+    so: what the cell recorded, else (no known prior) the training fold's prevalence, flagged `assumed`."""
+    if training_prior is None or not 0 < training_prior < 1 or rule not in PRIOR_RULES or rule == "assumed":
+        return train_prior, "assumed"
+    return float(training_prior), rule

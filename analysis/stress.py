@@ -30,8 +30,8 @@ from scipy import stats
 from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, ShiftInputError, adjust_prior,
                                   check_fraction, class_weights, em_prior, parse_shifts, shifted_prior)
-from analysis.thresholds import threshold_for_precision
 from foundation.metrics import threshold_metrics
+from foundation.posthoc import choose_threshold
 
 CORRECTIONS = {
     "none": "probabilities as the model gives them",
@@ -84,8 +84,8 @@ def deployed_threshold(fold: StoredFold, target_precision: float) -> tuple[float
         return fold.posthoc_threshold, "posthoc"
     if not fold.has_train_predictions:
         return math.nan, "unavailable"
-    threshold = threshold_for_precision(fold.train_y, fold.train_proba, target_precision)
-    return threshold, "unreachable" if math.isnan(threshold) else "target"
+    choice = choose_threshold(fold.train_y, fold.train_proba, "precision", target_precision)
+    return (math.nan, "unreachable") if choice.outcome == "unreachable" else (choice.threshold, "target")
 
 
 def stress_fold(fold: StoredFold, shifts: tuple[float, ...], target_precision: float, n_bins: int

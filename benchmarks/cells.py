@@ -1,16 +1,21 @@
-"""Cells — (dataset, model, strategy+params, post-hoc step, repeat, fold) — and their stable keys and seeds.
+"""Cells — (dataset, repeat, fold, model, strategy with canonical parameters) — their keys and seeds,
+and which combinations a grid enumerates.
 
-Additions to the spec enter the key only away from their default (the post-hoc step when it is not
-"none", a strategy's `added_params` when changed), so stores written before them keep their keys and
-a re-run resumes instead of recomputing everything.
+A cell is one fit of the whole pipeline on a training fold (plus, when the grid asks, k inner fits).
+Post-hoc steps are not cells: they are derived from a cell's stored predictions. A combination that
+cannot exist by design (a strategy on a model it does not support, a post-hoc step that cannot apply
+to a strategy, any step on an anti-pattern) is never enumerated; the plan says what it left out and why.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.grid import GridSpec, StrategyConfig
+from benchmarks.grid import GridSpec, ModelConfig, StrategyConfig
 from foundation.hashing import stable_hash
+from strategies import get_model, get_strategy
+from strategies.posthoc import POSTHOC, parse_posthoc
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,7 @@ class Cell:
     """The unit of work, of failure, of storage and of resume."""
 
     dataset: str
-    model: str
+    model_config: ModelConfig
     strategy: StrategyConfig
     repeat: int
     fold: int
@@ -26,14 +31,16 @@ class Cell:
     n_splits: int
     n_repeats: int
 
+    @property
+    def model(self) -> str:
+        """The model's label: its name, with the options that differ from the defaults."""
+        return self.model_config.label
+
     def spec(self) -> dict[str, Any]:
-        params = self.strategy.params if self.strategy.key_params is None else self.strategy.key_params
-        spec = {"dataset": self.dataset, "model": self.model, "strategy": self.strategy.name,
-                "params": params, "repeat": self.repeat, "fold": self.fold,
-                "seed": self.run_seed, "cv": [self.n_splits, self.n_repeats]}
-        if self.strategy.posthoc != "none":
-            spec["posthoc"] = self.strategy.posthoc
-        return spec
+        """What identifies the cell: canonical parameters and options (defaults filled, numbers by type)."""
+        return {"dataset": self.dataset, "model": self.model_config.name, "model_options": self.model_config.options,
+                "strategy": self.strategy.name, "params": self.strategy.params, "repeat": self.repeat,
+                "fold": self.fold, "seed": self.run_seed, "cv": [self.n_splits, self.n_repeats]}
 
     @property
     def key(self) -> str:
@@ -41,21 +48,98 @@ class Cell:
 
     @property
     def seed(self) -> int:
-        """Model/strategy seed: from the key, so it depends on neither `-j`, backend nor order.
+        """Model/strategy seed: from the spec, so it depends on neither `-j`, backend nor order."""
+        return int(stable_hash(self.spec())[:8], 16) & 0x7FFFFFFF
 
-        The post-hoc step is left out: `smote` and `smote+threshold:f1` fit the same model with the same
-        randomness, so comparing post-hoc steps is paired down to the model itself."""
-        spec = self.spec()
-        spec.pop("posthoc", None)
-        return int(stable_hash(spec)[:8], 16) & 0x7FFFFFFF
+    @property
+    def label(self) -> str:
+        return self.strategy.label
 
 
-def enumerate_cells(grid: GridSpec) -> list[Cell]:
-    """All cells, grouped by dataset so a worker reuses the dataset it has loaded."""
-    points = [strategy.with_posthoc(posthoc) for strategy in grid.strategies for posthoc in grid.posthoc]
-    return [Cell(dataset, model, point, repeat, fold, grid.seed, grid.n_splits, grid.n_repeats)
-            for dataset in grid.datasets
-            for repeat in range(grid.n_repeats)
-            for fold in range(grid.n_splits)
-            for model in grid.models
-            for point in points]
+@dataclass(frozen=True)
+class LeftOut:
+    """Combinations a grid names that cannot exist, with why and how many cells (or derived results,
+    when `step` is set) they would be."""
+
+    model: str
+    strategy: str
+    label: str
+    step: str
+    reason: str
+    count: int
+
+
+@dataclass
+class CellPlan:
+    """Every cell of a grid, the post-hoc steps each strategy point derives, and what was left out."""
+
+    cells: list[Cell]
+    #: strategy label → the canonical post-hoc steps (not "none") derived from its cells.
+    steps: dict[str, tuple[str, ...]]
+    left_out: list[LeftOut] = field(default_factory=list)
+
+    def derived_count(self) -> int:
+        return sum(len(self.steps.get(cell.label, ())) for cell in self.cells)
+
+    def left_out_summary(self) -> list[str]:
+        """One line per kind of combination left out: how many cells or derived results, and why."""
+        cells: dict[tuple[str, str, str], list[LeftOut]] = defaultdict(list)
+        steps: dict[tuple[str, str], list[LeftOut]] = defaultdict(list)
+        for item in self.left_out:
+            if item.step:
+                steps[(item.label, item.reason)].append(item)
+            else:
+                cells[(item.model, item.strategy, item.reason)].append(item)
+        lines = []
+        for (model, strategy, reason), items in sorted(cells.items()):
+            points = len({i.label for i in items})
+            shown = f"{strategy} ({points} parameter points)" if points > 1 else items[0].label
+            lines.append(f"{sum(i.count for i in items)} cells of {model} × {shown}: {reason}")
+        for (label, reason), items in sorted(steps.items()):
+            names = sorted({i.step for i in items})
+            shown = f"{label}+{names[0]}" if len(names) == 1 else f"{label} + {len(names)} post-hoc steps"
+            lines.append(f"{sum(i.count for i in items)} post-hoc results of {shown}: {reason}")
+        return lines
+
+
+def derived_steps(grid: GridSpec, point: StrategyConfig) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """(steps that apply to this strategy point, [(step, reason) that cannot])."""
+    strategy = get_strategy(point.name)
+    steps, refused = [], []
+    for text in grid.posthoc:
+        if text == "none":
+            continue
+        if strategy.anti_pattern:
+            refused.append((text, "an anti-pattern gets no post-hoc steps"))
+            continue
+        spec = parse_posthoc(text)
+        ok, reason = POSTHOC.get(spec.step).applies(strategy, spec.params)
+        (steps.append(text) if ok else refused.append((text, reason)))
+    return tuple(steps), refused
+
+
+def enumerate_cells(grid: GridSpec) -> CellPlan:
+    """All cells that can exist, grouped by dataset so a worker reuses the dataset it has loaded."""
+    folds = grid.n_repeats * grid.n_splits
+    n_data = len(grid.datasets)
+    points: list[tuple[ModelConfig, StrategyConfig]] = []
+    left_out: list[LeftOut] = []
+    steps: dict[str, tuple[str, ...]] = {}
+    for point in grid.strategies:
+        applying, refused = derived_steps(grid, point)
+        steps[point.label] = applying
+        strategy = get_strategy(point.name)
+        for model in grid.models:
+            ok, reason = strategy.supports(get_model(model.name).with_options(model.options), point.params)
+            if ok:
+                points.append((model, point))
+                left_out += [LeftOut(model.label, point.name, point.label, step, why, folds * n_data)
+                             for step, why in refused]
+            else:
+                left_out.append(LeftOut(model.label, point.name, point.label, "", reason, folds * n_data))
+    cells = [Cell(dataset, model, point, repeat, fold, grid.seed, grid.n_splits, grid.n_repeats)
+             for dataset in grid.datasets
+             for repeat in range(grid.n_repeats)
+             for fold in range(grid.n_splits)
+             for model, point in points]
+    return CellPlan(cells, steps, left_out)

@@ -125,7 +125,7 @@ class LocalPool:
                     reason = f"the worker process died: {exc}".splitlines()[0]
             if broken:
                 if crashing is not None:
-                    yield failed_result(crashing.cell, "crashed", reason)
+                    yield failed_result(crashing, "crashed", reason)
                     return []
                 return broken + [t for t, _ in running.values()]
             if self.timeout is not None:
@@ -135,7 +135,7 @@ class LocalPool:
                 if late:
                     for future in late:
                         task, _ = running.pop(future)
-                        yield failed_result(task.cell, "timeout", f"cell exceeded its time limit of {self.timeout:g} s")
+                        yield failed_result(task, "timeout", f"cell exceeded its time limit of {self.timeout:g} s")
                     queue.extendleft(reversed([t for t, _ in running.values()]))
                     executor = self._fresh_executor(workers)  # stops the late workers, even in native code
                     running.clear()

@@ -16,10 +16,9 @@ from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
 from strategies import get_model, get_strategy
 from strategies.base import InvalidParamsError
 from foundation.plugins import load_external_plugins
-from strategies.posthoc import parse_posthoc
-from foundation.names import UnknownNameError, unknown_name_message
-
+from strategies.posthoc import POSTHOC, parse_posthoc
 from foundation.metrics import MetricConfig
+from foundation.names import UnknownNameError, unknown_name_message
 
 
 class GridError(ValueError):
@@ -33,27 +32,36 @@ METRIC_KEYS = {"recall_at_precision", "precision_at_recall", "ece_bins"}
 LIMIT_KEYS = {"cell_timeout"}
 
 
+#: Inner folds stored when the grid has a post-hoc step that needs them and does not say how many.
+DEFAULT_INNER_FOLDS = 3
+
+
 @dataclass(frozen=True)
 class StrategyConfig:
-    """One point of a strategy's parameter grid, with the post-hoc step applied after it.
-
-    `label` names it in tables: `smote[k_neighbors=3]`, and `smote+threshold:f1` with a post-hoc step
-    (plain `smote` for the default "none", so stores written before the posthoc axis keep their keys).
-    `key_params` are the parameters that identify the cell (None: all of `params`; see
-    `Strategy.added_params`).
-    """
+    """One point of a strategy's parameter grid: canonical parameters (defaults filled, numbers by
+    their declared type) and the label tables show, `smote` or `smote[k_neighbors=3]`. A post-hoc
+    step adds `+step` to the label of its derived results (`smote+threshold:f1`)."""
 
     name: str
     params: dict[str, Any]
     label: str
-    posthoc: str = "none"
-    key_params: dict[str, Any] | None = None
+    family: str = "unknown"
+    #: A deliberate mistake kept for demonstration (stored with each cell; analysis leaves it out).
+    anti_pattern: bool = False
 
-    def with_posthoc(self, posthoc: str) -> "StrategyConfig":
-        """This point followed by the post-hoc step `posthoc` (canonical text)."""
-        base = self.label.split("+", 1)[0]
-        label = base if posthoc == "none" else f"{base}+{posthoc}"
-        return StrategyConfig(self.name, self.params, label, posthoc, self.key_params)
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A model of the grid with its options (defaults filled): `lightgbm`, `lightgbm[small_sets=scale]`."""
+
+    name: str
+    options: dict[str, Any]
+    label: str
+
+    def entry(self, defaults: dict[str, Any] | None = None) -> str | dict[str, Any]:
+        """How the grid file writes it: the name, or a table with the options that differ."""
+        changed = {k: v for k, v in self.options.items() if defaults is None or defaults.get(k) != v}
+        return {"name": self.name, **changed} if changed else self.name
 
 
 @dataclass
@@ -64,13 +72,16 @@ class GridSpec:
     path: Path | None
     seed: int
     datasets: list[str]
-    models: list[str]
+    models: list[ModelConfig]
     strategies: list[StrategyConfig]
-    #: Post-hoc steps (canonical text), each applied to every strategy point; ["none"] by default.
+    #: Post-hoc steps (canonical text), each derived from every strategy point's stored predictions
+    #: where it can apply; ["none"] by default.
     posthoc: list[str] = field(default_factory=lambda: ["none"])
     n_splits: int = 5
     n_repeats: int = 2
-    #: k > 1: store training-fold out-of-fold predictions from an inner k-fold (for stress/budget analysis).
+    #: k > 1: every cell also fits an inner stratified k-fold on its training fold and stores those
+    #: models' predictions (post-hoc steps, stress and budget analysis choose on them). Defaults to
+    #: DEFAULT_INNER_FOLDS when a post-hoc step needs them, else 0.
     inner_folds: int = 0
     metrics: MetricConfig = field(default_factory=MetricConfig)
     description: str = ""
@@ -82,7 +93,8 @@ class GridSpec:
     def to_dict(self) -> dict[str, Any]:
         """The canonical, JSON-able spec stored with the run (and compared on resume)."""
         return {
-            "name": self.name, "seed": self.seed, "datasets": self.datasets, "models": self.models,
+            "name": self.name, "seed": self.seed, "datasets": self.datasets,
+            "models": [m.entry(get_model(m.name).resolve_options({})) for m in self.models],
             "strategies": [{"name": s.name, "params": s.params, "label": s.label} for s in self.strategies],
             "posthoc": list(self.posthoc),
             "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats, "inner_folds": self.inner_folds,
@@ -94,11 +106,19 @@ class GridSpec:
 
 
 def strategy_label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
-    """`smote` for default parameters, `smote[k_neighbors=3]` when some differ."""
-    changed = {k: v for k, v in sorted(params.items()) if defaults.get(k) != v}
+    """`smote` for default parameters, `smote[k_neighbors=3]` when some differ (numbers as written
+    shortest: 0.5, 20, 1e-06)."""
+    changed = {k: v for k, v in sorted(params.items())
+               if defaults.get(k) != v or type(defaults.get(k)) is not type(v)}  # True is not the default 1
     if not changed:
         return name
-    return f"{name}[{','.join(f'{k}={v}' for k, v in changed.items())}]"
+    return f"{name}[{','.join(f'{k}={_shown(v)}' for k, v in changed.items())}]"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:g}" if float(f"{value:g}") == value else repr(value)
+    return str(value)
 
 
 def expand_strategy(entry: Any) -> list[StrategyConfig]:
@@ -115,8 +135,30 @@ def expand_strategy(entry: Any) -> list[StrategyConfig]:
     points = []
     for values in itertools.product(*axes.values()):
         params = strategy.resolve_params(dict(zip(axes, values)))
-        points.append(StrategyConfig(name, params, strategy_label(name, params, strategy.defaults),
-                                     key_params=strategy.key_params(params)))
+        points.append(StrategyConfig(name, params, strategy_label(name, params, strategy.defaults), strategy.family,
+                                     strategy.anti_pattern))
+    return points
+
+
+def expand_model(entry: Any) -> list[ModelConfig]:
+    """A model entry — `"lightgbm"` or `{name = "lightgbm", small_sets = "scale"}` (lists expand) — as
+    grid points with every option filled."""
+    if isinstance(entry, str):
+        name, raw = entry, {}
+    elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        name, raw = entry["name"], {k: v for k, v in entry.items() if k != "name"}
+    else:
+        raise InvalidParamsError(f"a model must be a name or a table with `name = ...`, got {entry!r}")
+    spec = get_model(name)
+    axes = {k: v if isinstance(v, list) else [v] for k, v in raw.items()}
+    points = []
+    for values in itertools.product(*axes.values()):
+        try:
+            options = spec.resolve_options(dict(zip(axes, values)))
+        except ValueError as exc:
+            raise InvalidParamsError(str(exc)) from None
+        defaults = spec.resolve_options({})
+        points.append(ModelConfig(name, options, strategy_label(name, options, defaults)))
     return points
 
 
@@ -168,8 +210,15 @@ def _positive_int(value: Any, key: str, minimum: int, text: str, path: str) -> i
     return value
 
 
-def _inner_folds(value: Any, text: str, path: str) -> int:
-    if value == 0:
+def _inner_folds(value: Any, posthoc: list[str], text: str, path: str) -> int:
+    """`inner_folds` as given (0 or k ≥ 2), else DEFAULT_INNER_FOLDS when a post-hoc step needs them."""
+    needed = any(POSTHOC.get(parse_posthoc(step).step).needs_inner for step in posthoc)
+    if value is None:
+        return DEFAULT_INNER_FOLDS if needed else 0
+    if value == 0 and not isinstance(value, bool):
+        if needed:
+            raise GridError(f"{path}:{_line_of(text, 'inner_folds')}: the posthoc steps need inner folds: set "
+                            f"`inner_folds` to 2 or more (or leave it out for {DEFAULT_INNER_FOLDS})")
         return 0
     return _positive_int(value, "inner_folds", 2, text, path)
 
@@ -223,12 +272,17 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
     datasets = chosen.names
     if chosen.task_shape is not None:
         n_repeats, n_splits = chosen.task_shape
-    models = [str(m) for m in raw["models"]]
-    for model in models:
+    models: list[ModelConfig] = []
+    for entry in raw["models"]:
         try:
-            get_model(model)
-        except UnknownNameError as exc:
-            raise GridError(f"{path}:{_line_of(text, model)}: {exc}") from None
+            models.extend(expand_model(entry))
+        except (UnknownNameError, InvalidParamsError) as exc:
+            name = entry if isinstance(entry, str) else entry.get("name") if isinstance(entry, dict) else None
+            raise GridError(f"{path}:{_line_of(text, str(name)) if name else _line_of(text, 'models')}: {exc}") from None
+    model_labels = [m.label for m in models]
+    if len(set(model_labels)) != len(model_labels):
+        duplicate = next(label for label in model_labels if model_labels.count(label) > 1)
+        raise GridError(f"{path}:{_line_of(text, duplicate.split('[')[0])}: model {duplicate!r} is listed twice")
     strategies: list[StrategyConfig] = []
     for entry in raw["strategies"]:
         try:
@@ -253,7 +307,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         n_splits=n_splits,
         n_repeats=n_repeats,
         task_splits=task_splits,
-        inner_folds=_inner_folds(cv.get("inner_folds", 0), text, path),
+        inner_folds=_inner_folds(cv.get("inner_folds"), posthoc, text, path),
         metrics=MetricConfig(
             recall_at_precision=_float_list(metrics.get("recall_at_precision", [0.8, 0.9]), "recall_at_precision",
                                             text, path),

@@ -20,6 +20,7 @@ handles `threshold = math.inf`: no alert, precision NaN), so there is one implem
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,29 @@ def _best(values: np.ndarray, tolerance: float = 0.0) -> int:
     return int(np.flatnonzero(values >= best - tolerance * abs(best))[0])
 
 
+def _candidates(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(thresholds, tp, fp, alerts, precision, recall) of every candidate: 0 is "no alert", then each
+    distinct score, highest first (the order of `score_curve`), so alerts grow with the index."""
+    thresholds = np.r_[math.inf, np.unique(s)[::-1]]
+    tp_curve, fp_curve = score_curve(y, s)
+    tp, fp = np.r_[0.0, tp_curve], np.r_[0.0, fp_curve]
+    alerts = tp + fp
+    n_pos = tp[-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = tp / alerts  # NaN for "no alert": there is no precision to speak of
+        recall = tp / n_pos if n_pos else np.zeros_like(tp)
+    return thresholds, tp, fp, alerts, precision, recall
+
+
+def _chooser(thresholds: np.ndarray, precision: np.ndarray, recall: np.ndarray, alerts: np.ndarray, n: int
+             ) -> Callable[..., ThresholdChoice]:
+    def chosen(index: int, objective_value: float, outcome: str = "met", reason: str = "") -> ThresholdChoice:
+        return ThresholdChoice(threshold=float(thresholds[index]), outcome=outcome, reason=reason,
+                               objective=float(objective_value), precision=float(precision[index]),
+                               recall=float(recall[index]), alert_rate=float(alerts[index] / n))
+    return chosen
+
+
 def choose_threshold(y_true: Any, scores: Any, objective: str, level: float | None = None) -> ThresholdChoice:
     """The exact best threshold for `objective` on these predictions (meant: the pooled inner
     out-of-fold predictions of a training fold).
@@ -124,21 +148,11 @@ def choose_threshold(y_true: Any, scores: Any, objective: str, level: float | No
     y, s = _check_inputs(y_true, scores)
     level = _check_level(objective, level)
     n, n_pos = y.size, int(y.sum())
-    # candidate 0 is "no alert"; then each distinct score, highest first (the order of score_curve)
-    thresholds = np.r_[math.inf, np.unique(s)[::-1]]
-    tp_curve, fp_curve = score_curve(y, s)
-    tp, fp = np.r_[0.0, tp_curve], np.r_[0.0, fp_curve]
-    alerts = tp + fp
+    thresholds, tp, fp, alerts, precision, recall = _candidates(y, s)
     with np.errstate(invalid="ignore", divide="ignore"):
-        precision = tp / alerts  # NaN for "no alert": there is no precision to speak of
-        recall = tp / n_pos if n_pos else np.zeros_like(tp)
         f1 = np.where(alerts + n_pos > 0, 2 * tp / (alerts + n_pos), 0.0)
     tol = RELATIVE_TOLERANCE
-
-    def chosen(index: int, objective_value: float, outcome: str = "met", reason: str = "") -> ThresholdChoice:
-        return ThresholdChoice(threshold=float(thresholds[index]), outcome=outcome, reason=reason,
-                               objective=float(objective_value), precision=float(precision[index]),
-                               recall=float(recall[index]), alert_rate=float(alerts[index] / n))
+    chosen = _chooser(thresholds, precision, recall, alerts, n)
 
     if objective == "f1":
         index = _best(f1)
@@ -175,6 +189,45 @@ def choose_threshold(y_true: Any, scores: Any, objective: str, level: float | No
     cost = fp + level * (n_pos - tp)
     index = _best(-cost, tolerance=tol)
     return chosen(index, cost[index] / n)
+
+
+#: Outcomes of `choose_budget_threshold`, for the notes under its tables.
+BUDGET_OUTCOMES = {
+    "on budget": "the most alerts within the budget, with precision ≥ the floor",
+    "floor": "precision < floor at the budget: fewer alerts, the most that keep precision ≥ the floor",
+    "best precision": "no threshold within the budget reaches the floor: the highest precision within the budget",
+    "over budget": "even the fewest alerts the training scores allow (scores tied at the top, or a budget below one "
+                   "row) exceed the budget: no alert is deployed",
+}
+
+
+def choose_budget_threshold(y_true: Any, scores: Any, alert_rate: float, min_precision: float) -> ThresholdChoice:
+    """An alert budget under a precision floor, chosen exactly like `choose_threshold` (every distinct
+    score plus "no alert", fewest alerts among ties): the most alerts within the budget when their
+    precision ≥ the floor ("on budget"); else the most alerts with fewer that keep the floor
+    ("floor"); else the most precise threshold within the budget ("best precision"); and when no
+    threshold with an alert fits the budget, no alert ("over budget"). The outcome says which."""
+    y, s = _check_inputs(y_true, scores)
+    _check_level("alert", alert_rate)
+    _check_level("precision", min_precision)
+    n = y.size
+    thresholds, _, _, alerts, precision, recall = _candidates(y, s)
+    chosen = _chooser(thresholds, precision, recall, alerts, n)
+    tol = RELATIVE_TOLERANCE
+    within = np.flatnonzero((alerts > 0) & (alerts <= alert_rate * n * (1 + tol)))
+    if not within.size:
+        return chosen(0, 0.0, "over budget", f"the fewest alerts any threshold gives flag {int(alerts[1])} of {n} "
+                                             f"rows > the budget {alert_rate:g} × {n}")
+    keeps = precision[within] >= min_precision * (1 - tol)
+    at_budget = int(within[-1])
+    if keeps[-1]:
+        return chosen(at_budget, alerts[at_budget] / n, "on budget")
+    if keeps.any():
+        index = int(within[keeps][-1])
+        return chosen(index, alerts[index] / n, "floor")
+    best = within[precision[within] == precision[within].max()]
+    index = int(best[-1])
+    return chosen(index, alerts[index] / n, "best precision")
 
 
 # --- calibration ---------------------------------------------------------------------------------

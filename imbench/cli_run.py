@@ -89,7 +89,14 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     ran = sum(summary.counts.values())
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
-                      f"{counts} → {results_dir}")
+                      f"{counts} → {results_dir}", highlight=False)
+    if summary.inner_only:
+        err_console.print(f"  {summary.inner_only} stored cells needed only their inner folds", highlight=False)
+    if summary.derived_from_store:
+        derived = ", ".join(f"{n} {status}" for status, n in sorted(summary.derived_from_store.items()))
+        err_console.print(f"  post-hoc steps derived from stored predictions, no fit: {derived}", highlight=False)
+    for line in summary.left_out:
+        err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True)
     from imbench.cli_analysis import print_leaderboard
 
     print_leaderboard(results_dir, metric)

@@ -171,7 +171,7 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
     from analysis.budget import budget_table, plot_budget, run_budget
     from analysis.folds import MISSING_TRAIN_PREDICTIONS
     from analysis.prior_shift import ShiftInputError
-    from analysis.thresholds import BUDGET_STATUSES
+    from foundation.posthoc import BUDGET_OUTCOMES
 
     result = run_budget(results_dir, alerts_per_day, population_per_day, min_precision, shifts)
     if not result.available:
@@ -198,12 +198,12 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
                              caption="mean over datasets of the realized test-fold values; keeps floor: datasets whose "
                                      "fold-mean precision ≥ floor / datasets (no alert at all does not keep it); @s: "
                                      "under prior shift s. " +
-                                     "; ".join(f"{k}: {v}" for k, v in BUDGET_STATUSES.items() if k != "unavailable")))
+                                     "; ".join(f"{k}: {v}" for k, v in BUDGET_OUTCOMES.items() if k != "unavailable")))
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "budget")
     from analysis.shift_outputs import write_table
 
-    notes = [f"status `{k}`: {v}" for k, v in BUDGET_STATUSES.items()] + result.notes
+    notes = [f"status `{k}`: {v}" for k, v in BUDGET_OUTCOMES.items()] + result.notes
     paths = write_table(table, out_dir, "budget", "Alert budget per strategy and prior shift", notes)
     result.folds.to_parquet(out_dir / "budget_folds.parquet", index=False)
     paths.append(out_dir / "budget_folds.parquet")

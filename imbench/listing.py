@@ -23,7 +23,7 @@ def strategies_frame(family: str | None = None) -> pd.DataFrame:
     family is an UnknownNameError naming the valid ones.
     """
     from strategies import POSTHOC
-    from strategies.base import FAMILIES
+    from foundation.families import FAMILIES
     from foundation.names import UnknownNameError, unknown_name_message
 
     if family is not None and family not in FAMILIES:
@@ -54,7 +54,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _family_order(family: str) -> int:
-    from strategies.base import FAMILIES
+    from foundation.families import FAMILIES
 
     return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
 

@@ -17,7 +17,6 @@ A condition that only shows during `fit` (e.g. K-means SMOTE finds no usable clu
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,12 +25,12 @@ from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 
+from foundation.families import FAMILIES
 from strategies.models import ModelSpec
 from strategies.preprocessing import (RoundCodes, categorical_positions, make_encoder, make_imputer, make_preprocessor,
                                       native_categoricals)
 from foundation.names import Registry, unknown_name_message
 
-FAMILIES = ("none", "weighting", "undersampling", "oversampling", "hybrid", "ensemble", "loss", "posthoc")
 
 
 @dataclass(frozen=True)
@@ -50,13 +49,6 @@ class TrainingContext:
     @property
     def prior(self) -> float:
         return self.n_pos / self.n_train if self.n_train else 0.0
-
-    def inner(self, k: int) -> "TrainingContext":
-        """The smallest training set of an inner stratified k-fold on this fold: each inner test fold
-        holds at most ceil(n_c / k) rows of class c, so every inner training set has at least this many."""
-        n_pos = self.n_pos - math.ceil(self.n_pos / k)
-        n_neg = self.n_neg - math.ceil(self.n_neg / k)
-        return TrainingContext(n_pos + n_neg, n_pos, self.numeric_columns, self.categorical_columns)
 
 
 class InvalidParamsError(ValueError):
@@ -86,17 +78,27 @@ class Strategy:
     anti_pattern: ClassVar[bool] = False
     #: Fitted on rows chosen by `training_data` from the whole dataset. Only allowed for anti-patterns.
     uses_full_dataset: ClassVar[bool] = False
-    #: Parameters added after cells were first stored, with the default that reproduces the earlier
-    #: behaviour: left out of the cell key while at that default, so existing stores keep their keys.
-    added_params: ClassVar[dict[str, Any]] = {}
+    #: How `training_prior` knows the prior a model trained at, recorded with each cell: "measured"
+    #: (the rows a sampler left), "weights" (computed from the effective class weights) or "declared"
+    #: (fixed by design, e.g. balanced ensembles). Strategies with `shifts_prior` False record "data",
+    #: None "unknown".
+    prior_rule: ClassVar[str] = "measured"
 
     def resolve_params(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        """Defaults overlaid with `params`; unknown names are an error naming the valid ones."""
+        """Defaults overlaid with `params`, in canonical form (`canonical_params`); unknown names are an
+        error naming the valid ones."""
         params = dict(params or {})
         self.check_names(params)
-        resolved = {**self.defaults, **params}
+        resolved = self.canonical_params({**self.defaults, **params})
         self.validate(resolved)
         return resolved
+
+    def canonical_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters normalised by their declared type, so one effective parameter set has one cell key:
+        a number takes its default's type (`sampling_ratio = 1` is `1.0`; `k_neighbors = 5.0` is `5`),
+        a number for a parameter whose default is not a number (`ratio = 20` beside "balanced") is a
+        float, booleans stay booleans (`True` is never `1`), and keys are sorted."""
+        return {key: _canonical_value(params[key], self.defaults.get(key)) for key in sorted(params)}
 
     def check_names(self, names: Any) -> None:
         """InvalidParamsError naming the valid parameters for the first name this strategy does not declare."""
@@ -109,20 +111,22 @@ class Strategy:
     def validate(self, params: dict[str, Any]) -> None:
         """Raise InvalidParamsError for values that can never work (checked when the grid is read)."""
 
-    def key_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The parameters that identify a cell (see `added_params`)."""
-        return {k: v for k, v in params.items() if not (k in self.added_params and self.added_params[k] == v)}
-
     def adapt(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
               ) -> tuple[dict[str, Any], list[str]]:
         """The parameters to use on this fold and a note per documented rule that changed one."""
         return dict(params), []
 
-    def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
-        """(True, "") when the strategy can run this cell, else (False, reason for the `skipped` row)."""
+    def supports(self, model: ModelSpec, params: dict[str, Any]) -> tuple[bool, str]:
+        """Whether this combination can exist at all, decided from the spec alone (models it supports,
+        a knob the model lacks): a grid never enumerates one that cannot, and says how many it left out."""
         if self.supported_models is not None and model.name not in self.supported_models:
             return False, f"strategy {self.name!r} supports only models {list(self.supported_models)}"
         return True, ""
+
+    def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
+        """(True, "") when the strategy can run on this training fold, else (False, reason for the
+        `skipped` row): data-dependent conditions such as too few positives."""
+        return self.supports(model, params)
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         raise NotImplementedError
@@ -135,10 +139,28 @@ class Strategy:
             return counter.prior_
         return float(np.mean(np.asarray(y) == 1))
 
+    def learned_prior(self, fitted: BaseEstimator, params: dict[str, Any], y: np.ndarray) -> tuple[float | None, str]:
+        """(the prior the fitted model learned at, how that is known), recorded with the cell so prior
+        correction and analysis never need this registry."""
+        if self.shifts_prior is None:
+            return None, "unknown"
+        if self.shifts_prior is False:
+            return float(np.mean(np.asarray(y) == 1)), "data"
+        prior = self.training_prior(fitted, params, y)
+        return (None, "unknown") if prior is None else (float(prior), self.prior_rule)
+
     def training_data(self, X: Any, y: np.ndarray, train: np.ndarray, params: dict[str, Any], seed: int
                       ) -> tuple[Any, np.ndarray]:
         """Only for `uses_full_dataset` anti-patterns: the rows to fit on, made from the whole dataset."""
         raise NotImplementedError
+
+
+def _canonical_value(value: Any, default: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(value) if float(value).is_integer() else float(value)
+    return float(value)
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy")
@@ -150,13 +172,11 @@ def register_strategy(cls: type[Strategy]) -> type[Strategy]:
         if not getattr(cls, attr, None):
             raise TypeError(f"strategy class {cls.__name__} must set `{attr}`")
     if cls.family not in FAMILIES or cls.family == "posthoc":
-        raise TypeError(f"strategy {cls.name!r}: family {cls.family!r} is not one of {FAMILIES[:-1]} "
+        raise TypeError(f"strategy {cls.name!r}: family {cls.family!r} is not one of "
+                        f"{[f for f in FAMILIES if f != 'posthoc']} "
                         "(post-hoc steps register with strategies.posthoc.register_posthoc)")
     if cls.uses_full_dataset and not cls.anti_pattern:
         raise TypeError(f"strategy {cls.name!r}: only an anti-pattern may use the full dataset (it sees test rows)")
-    for key, value in cls.added_params.items():
-        if cls.defaults.get(key, object()) != value:
-            raise TypeError(f"strategy {cls.name!r}: added parameter {key!r} must have default {value!r}")
     STRATEGIES.add(cls.name, cls())
     return cls
 

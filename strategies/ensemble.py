@@ -32,6 +32,7 @@ class BalancedEnsemble(Strategy):
     family = "ensemble"
     replaces_model = True
     shifts_prior = True
+    prior_rule = "declared"
     defaults = {"n_estimators": 10}
 
     def validate(self, params: dict[str, Any]) -> None:

@@ -3,13 +3,23 @@
 A model declares its capabilities (which weighting knob it has, whether it wants scaled inputs) so
 that strategies can adapt to it instead of the runner special-casing model names. Every factory pins
 one thread per fit: parallelism lives at the cell level (see benchmarks/execution.py).
+
+A model may declare options a grid can set (`{name = "lightgbm", small_sets = "scale"}`), each with its
+allowed values, the first being the default. The built-in one is an explicit, opt-in rule for tiny
+training sets: LightGBM and HistGradientBoosting refuse to split nodes below 20 rows
+(`min_child_samples`, `min_samples_leaf`), so on a balanced under-sampled fold of 35 rows they predict
+a constant. `small_sets = "scale"` lowers that minimum to one row per 20 training rows (at least 1,
+at most the default) for the rows the model is really fitted on, after resampling; each fit records
+the value it used (`min_leaf_rule_`), and the cell keeps it.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+from lightgbm import LGBMClassifier
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -32,10 +42,29 @@ class ModelSpec:
     scale_numeric: bool
     description: str
     tags: dict[str, Any] = field(default_factory=dict)
+    #: Options a grid may set: name → allowed values, the first being the default.
+    options: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: The options this spec makes its estimators with (the defaults unless `with_options` chose others).
+    chosen: dict[str, Any] = field(default_factory=dict)
 
     def make(self, seed: int) -> ClassifierMixin:
-        """A fresh, unfitted estimator seeded for one cell."""
-        return self.factory(seed)
+        """A fresh, unfitted estimator seeded for one cell (with the chosen options)."""
+        return self.factory(seed, **self.chosen) if self.chosen else self.factory(seed)
+
+    def resolve_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Every option with its default filled; an unknown option or value is a ValueError naming the valid ones."""
+        for key, value in given.items():
+            if key not in self.options:
+                valid = ", ".join(sorted(self.options)) or "none"
+                raise ValueError(f"model {self.name!r} has no option {key!r} (options: {valid})")
+            if value not in self.options[key]:
+                raise ValueError(f"model {self.name!r}: option {key} must be one of "
+                                 f"{', '.join(map(str, self.options[key]))}, got {value!r}")
+        return {key: given.get(key, values[0]) for key, values in sorted(self.options.items())}
+
+    def with_options(self, options: dict[str, Any]) -> "ModelSpec":
+        """This model making its estimators with `options` (checked, defaults filled)."""
+        return replace(self, chosen=self.resolve_options(options))
 
 
 MODELS: Registry[ModelSpec] = Registry("model")
@@ -63,8 +92,48 @@ def _random_forest(seed: int) -> ClassifierMixin:
     return RandomForestClassifier(n_estimators=200, min_samples_leaf=1, n_jobs=1, random_state=seed)
 
 
-def _hist_gb(seed: int) -> ClassifierMixin:
-    return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=seed)
+ROWS_PER_LEAF = 20
+
+
+def _scaled_leaf(default: int, n_rows: int) -> int:
+    return int(np.clip(n_rows // ROWS_PER_LEAF, 1, default))
+
+
+class ScaledLeafLGBMClassifier(LGBMClassifier):
+    """LightGBM whose minimum leaf size (`min_child_samples`) scales with the rows it is fitted on
+    (`small_sets = "scale"`). Same parameters as LGBMClassifier, so clones and weighting knobs work."""
+
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> "ScaledLeafLGBMClassifier":
+        default = self.min_child_samples
+        used = _scaled_leaf(default, len(y))
+        self.min_leaf_rule_ = f"min_child_samples {default} → {used} for {len(y)} training rows"
+        self.set_params(min_child_samples=used)
+        try:
+            return super().fit(X, y, **kwargs)
+        finally:
+            self.set_params(min_child_samples=default)  # the declared parameters stay as built
+
+
+class ScaledLeafHistGradientBoostingClassifier(HistGradientBoostingClassifier):
+    """HistGradientBoosting whose `min_samples_leaf` scales with the rows it is fitted on."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "ScaledLeafHistGradientBoostingClassifier":
+        default = self.min_samples_leaf
+        used = _scaled_leaf(default, len(y))
+        self.min_leaf_rule_ = f"min_samples_leaf {default} → {used} for {len(y)} training rows"
+        self.set_params(min_samples_leaf=used)
+        try:
+            return super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            self.set_params(min_samples_leaf=default)
+
+
+SMALL_SETS = ("keep", "scale")
+
+
+def _hist_gb(seed: int, small_sets: str = "keep") -> ClassifierMixin:
+    cls = ScaledLeafHistGradientBoostingClassifier if small_sets == "scale" else HistGradientBoostingClassifier
+    return cls(max_iter=200, learning_rate=0.1, random_state=seed)
 
 
 def _xgboost(seed: int) -> ClassifierMixin:
@@ -74,12 +143,11 @@ def _xgboost(seed: int) -> ClassifierMixin:
                          n_jobs=1, random_state=seed, verbosity=0, eval_metric="logloss")
 
 
-def _lightgbm(seed: int) -> ClassifierMixin:
-    from lightgbm import LGBMClassifier
-
+def _lightgbm(seed: int, small_sets: str = "keep") -> ClassifierMixin:
+    cls = ScaledLeafLGBMClassifier if small_sets == "scale" else LGBMClassifier
     # categorical_column: LightGBM's parameter for categorical column positions (set per dataset by
     # strategies.preprocessing.native_categoricals; declared here so wrappers expose it in get_params).
-    return LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=31, n_jobs=1,
+    return cls(n_estimators=200, learning_rate=0.05, num_leaves=31, n_jobs=1,
                           random_state=seed, verbose=-1, categorical_column=[])
 
 
@@ -92,7 +160,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     "hist-gb", _hist_gb, frozenset({"class_weight", "sample_weight", "native_categorical"}), "class_weight", False,
     "scikit-learn HistGradientBoosting, 200 iterations; native categorical splits",
-    tags={"categorical_param": "categorical_features"}))
+    tags={"categorical_param": "categorical_features"}, options={"small_sets": SMALL_SETS}))
 register_model(ModelSpec(
     "xgboost", _xgboost, frozenset({"scale_pos_weight", "sample_weight"}), "scale_pos_weight", False,
     "XGBoost hist, 200 rounds, depth 6"))
@@ -100,4 +168,4 @@ register_model(ModelSpec(
     "lightgbm", _lightgbm,
     frozenset({"scale_pos_weight", "is_unbalance", "class_weight", "sample_weight", "native_categorical"}),
     "scale_pos_weight", False, "LightGBM, 200 rounds, 31 leaves; native categorical splits",
-    tags={"categorical_param": "categorical_column"}))
+    tags={"categorical_param": "categorical_column"}, options={"small_sets": SMALL_SETS}))

@@ -52,7 +52,6 @@ class Smote(SamplerStrategy):
     family = "oversampling"
     description = "synthesise positives by interpolating k nearest positive neighbours (on encoded features)"
     defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "few_positives": "skip"}
-    added_params = {"few_positives": "skip"}
     sampler_name = "SMOTE"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"

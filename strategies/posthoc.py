@@ -1,27 +1,25 @@
-"""Post-hoc steps: what is done to a trained model's scores, composed with any strategy.
+"""Post-hoc steps: what is done with a fitted model's stored predictions, composed with any strategy.
 
 A grid lists them on their own axis, `posthoc = ["none", "threshold:f1", "calibrate:isotonic", ...]`,
-and every strategy point runs once per step (cell label `smote+threshold:f1`; plain `smote` for
-"none"). Every choice a step makes is fitted on the training fold only:
+and every strategy gets a derived label per step (`smote+threshold:f1`). A step never fits a model:
+it is an exact evaluation of what each cell stores — the out-of-fold predictions of k inner models
+on the training fold (with their inner fold ids), those inner models' predictions on the test fold,
+and the final model's test predictions (`PosthocInput`). So any number of steps costs no extra fit,
+and a step can be added to a finished store. Every choice is made on the training fold only.
 
-- `threshold:f1`, `threshold:precision>=P`, `threshold:recall>=R` — scikit-learn's
-  `TunedThresholdClassifierCV` with an inner stratified 3-fold on the training fold (the strategy's
-  whole pipeline is refitted in each inner fold), then the model is refitted on the whole training
-  fold. `precision>=P` maximises recall among thresholds whose precision reaches P in every inner
-  fold and, when none does, prefers thresholds that reach it in more folds, then the most precise
-  (reported as `constraint_met: false`); `recall>=R` mirrors it.
-- `threshold:alert=Q` — flag a share Q of cases (an alert budget): the threshold is the (1 − Q)
-  quantile of inner out-of-fold probabilities on the training fold (hand-written: a budget is a
-  quantile, which a threshold grid search can only approximate).
-- `calibrate:sigmoid`, `calibrate:isotonic` — `CalibratedClassifierCV` on the same inner 3-fold.
-- `prior` — Bayes prior correction for resampled or re-weighted models: posterior odds × o(π)/o(π'),
-  π the training fold's prevalence and π' the prior the model learned at (`Strategy.training_prior`).
+- `threshold:f1 | precision>=P | recall>=R | alert=Q | cost=R` — an exact search over every distinct
+  pooled out-of-fold score (`foundation.posthoc.choose_threshold`), applied to the final model's test
+  predictions. A target the training folds cannot reach deploys no alert and says why.
+- `calibrate:sigmoid | isotonic` — one calibrator fitted on the pooled out-of-fold predictions (Platt
+  on logit p, or isotonic) and applied to the final model: the semantics of scikit-learn's
+  `CalibratedClassifierCV(ensemble=False)`. `calibrate:ensemble-sigmoid | ensemble-isotonic` is the
+  `ensemble=True` variant: one calibrator per inner fold on its held-out predictions, applied to that
+  inner model's test predictions, averaged.
+- `prior` — Bayes prior correction of the final model from the prior it was trained at (recorded
+  with the cell) to the training fold's prevalence; only for strategies that shift the prior.
 
-The chosen threshold is stored with the cell (`extra["threshold"]`) and its test-fold metrics are
-the `@deployed` ones; `extra["posthoc"]` holds what the inner CV found. Because the inner training
-sets are smaller than the fold, strategies are checked and built for the smallest of them
-(`TrainingContext.inner`), so a neighbour count that fits the fold but not the inner folds is a
-skipped cell, not an error.
+A plugin step subclasses `PostHoc`, implements `evaluate(params, data) -> PosthocOutput` and registers
+with `register_posthoc`; a class of the old shape (wrapping an estimator) is refused in one line.
 """
 from __future__ import annotations
 
@@ -31,20 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.metrics import make_scorer
-from sklearn.model_selection import (FixedThresholdClassifier, StratifiedKFold, TunedThresholdClassifierCV,
-                                     cross_val_predict)
 
-from strategies.base import InvalidParamsError, NotApplicable, Strategy, TrainingContext, get_strategy
-from strategies.models import ModelSpec
 from foundation.names import Registry
-
-#: Folds of the inner stratified CV on the training fold (threshold and calibration choices).
-INNER_FOLDS = 3
-#: Candidate thresholds `TunedThresholdClassifierCV` scores (evenly spaced over the inner scores).
-THRESHOLD_CANDIDATES = 200
+from foundation.posthoc import adjust_prior, choose_threshold, fit_calibrator
+from strategies.base import InvalidParamsError, Strategy
 
 
 @dataclass(frozen=True)
@@ -56,14 +44,50 @@ class PosthocSpec:
     text: str = "none"
 
 
+@dataclass(frozen=True)
+class PosthocInput:
+    """What a step may use: stored predictions of one cell and the priors it recorded."""
+
+    #: Labels, out-of-fold probabilities and inner fold ids of the training fold's rows (inner k-fold).
+    inner_y: np.ndarray | None
+    inner_scores: np.ndarray | None
+    inner_fold: np.ndarray | None
+    #: (k, n_test): each inner model's probabilities on the test fold.
+    inner_test_scores: np.ndarray | None
+    #: The final model's probabilities on the test fold.
+    test_scores: np.ndarray
+    #: Prevalence of the training fold, and the prior the final model was trained at (None: unknown).
+    train_prior: float
+    model_prior: float | None
+
+
+@dataclass(frozen=True)
+class PosthocOutput:
+    """What a step gives: test-fold probabilities, the deployed threshold and a short report."""
+
+    test_proba: np.ndarray
+    #: A case is flagged when its probability ≥ threshold; math.inf deploys no alert.
+    threshold: float = 0.5
+    #: For steps with a target: "met", or why not ("unreachable", "over budget"); "" otherwise.
+    outcome: str = ""
+    reason: str = ""
+    #: A few JSON-able numbers worth keeping (e.g. what the inner folds reached).
+    report: dict[str, Any] = field(default_factory=dict)
+    #: The step applied to the inner out-of-fold predictions (None: they are unchanged).
+    inner_proba: np.ndarray | None = None
+
+
 class PostHoc:
-    """Base class of post-hoc steps; subclasses parse their argument, check and wrap."""
+    """Base class of post-hoc steps; subclasses parse their argument and evaluate stored predictions."""
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
     #: How to write it in a grid (shown by `imbench list strategies`).
     syntax: ClassVar[str] = ""
-    uses_inner_cv: ClassVar[bool] = False
+    #: Needs the inner out-of-fold predictions (a grid with this step stores them).
+    needs_inner: ClassVar[bool] = True
+    #: Spellings the contract tests run (every parameter form; the first is also used for `applies`).
+    examples: ClassVar[tuple[str, ...]] = ()
 
     def parse(self, arg: str | None) -> dict[str, Any]:
         if arg:
@@ -73,25 +97,18 @@ class PostHoc:
     def canonical(self, params: dict[str, Any]) -> str:
         return self.name
 
-    def fit_context(self, ctx: TrainingContext) -> TrainingContext:
-        """The smallest training set the strategy's pipeline will be fitted on under this step."""
-        return ctx.inner(INNER_FOLDS) if self.uses_inner_cv else ctx
+    def changes(self, params: dict[str, Any]) -> frozenset[str]:
+        """The metric kinds (`foundation.metrics.METRIC_KINDS`) this step can change: a derived label
+        carries only these, so it never duplicates its strategy's values in a ranking."""
+        return frozenset({"probability", "decision@0.5", "decision@deployed"})
 
-    def check(self, strategy: Strategy, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
-              ) -> tuple[bool, str]:
-        if self.uses_inner_cv and min(ctx.n_pos, ctx.n_neg) < INNER_FOLDS:
-            return False, (f"posthoc {self.name} uses an inner stratified {INNER_FOLDS}-fold on the training fold: "
-                           f"needs ≥ {INNER_FOLDS} rows of each class, found {ctx.n_pos} positives")
+    def applies(self, strategy: Strategy, params: dict[str, Any]) -> tuple[bool, str]:
+        """Whether the step can exist on this strategy at all (decided from the spec, never enumerated
+        otherwise); data-dependent problems are `skipped` results instead."""
         return True, ""
 
-    def wrap(self, estimator: BaseEstimator, params: dict[str, Any], strategy: Strategy,
-             strategy_params: dict[str, Any], seed: int) -> BaseEstimator:
-        return estimator
-
-    def model_prior(self, fitted: BaseEstimator, strategy: Strategy, strategy_params: dict[str, Any],
-                    y: np.ndarray) -> float | None:
-        """The positive prior the final probabilities are calibrated to (stored as `extra["model_prior"]`)."""
-        return strategy.training_prior(fitted, strategy_params, y)
+    def evaluate(self, params: dict[str, Any], data: PosthocInput) -> PosthocOutput:
+        raise NotImplementedError
 
 
 POSTHOC: Registry[PostHoc] = Registry("posthoc step")
@@ -101,6 +118,10 @@ def register_posthoc(cls: type[PostHoc]) -> type[PostHoc]:
     """Class decorator: register one instance of a post-hoc step under `cls.name`."""
     if not getattr(cls, "name", None) or not re.fullmatch(r"[a-z][a-z0-9-]*", cls.name):
         raise TypeError(f"post-hoc class {cls.__name__} must set a lower-case `name`")
+    if hasattr(cls, "wrap") or cls.evaluate is PostHoc.evaluate:
+        raise TypeError(f"post-hoc step {cls.name!r} has the old interface (wrapping an estimator); since store "
+                        "schema 2 a step evaluates stored predictions: implement evaluate(params, data) -> "
+                        "PosthocOutput (docs/plugins.md)")
     POSTHOC.add(cls.name, cls())
     return cls
 
@@ -116,171 +137,67 @@ def parse_posthoc(text: Any) -> PosthocSpec:
     return PosthocSpec(step.name, params, step.canonical(params))
 
 
-def inner_folds(seed: int) -> StratifiedKFold:
-    return StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=seed)
+def _needs_inner(data: PosthocInput, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if data.inner_scores is None or data.inner_y is None or data.inner_fold is None:
+        raise ValueError(f"posthoc {name} needs the inner out-of-fold predictions, which this cell does not have")
+    return data.inner_y, data.inner_scores, data.inner_fold
 
 
 # --- threshold -----------------------------------------------------------------------------------
 
-# The score functions below are called once per candidate threshold and inner fold, so they count
-# by hand instead of calling scikit-learn's validated metric functions (same numbers, tested).
-
-def _counts(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float, float]:
-    truth, pred = np.asarray(y_true) == 1, np.asarray(y_pred) == 1
-    tp = float(np.sum(truth & pred))
-    return tp, float(np.sum(pred)) - tp, float(np.sum(truth)) - tp
-
-
-def fast_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """F1 of the positive class (0 when there is no positive in truth or prediction)."""
-    tp, fp, fn = _counts(y_true, y_pred)
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-#: Added to the score of a threshold that meets the constraint in an inner fold. Scores are averaged
-#: over the inner folds, and a bonus larger than the number of folds + 1 makes the average rank
-#: thresholds by how many folds they satisfy first, then by the objective: an average ≥ the bonus
-#: means the constraint held in every inner fold.
-FEASIBLE_BONUS = 10.0
-
-
-def constrained_recall(y_true: np.ndarray, y_pred: np.ndarray, min_precision: float) -> float:
-    """FEASIBLE_BONUS + recall when precision ≥ min_precision, else precision: feasible thresholds
-    rank above infeasible ones, and among infeasible ones the most precise wins."""
-    tp, fp, fn = _counts(y_true, y_pred)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    if precision >= min_precision:
-        return FEASIBLE_BONUS + (tp / (tp + fn) if tp + fn else 0.0)
-    return precision
-
-
-def constrained_precision(y_true: np.ndarray, y_pred: np.ndarray, min_recall: float) -> float:
-    """FEASIBLE_BONUS + precision when recall ≥ min_recall, else recall (mirrors `constrained_recall`)."""
-    tp, fp, fn = _counts(y_true, y_pred)
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    if recall >= min_recall:
-        return FEASIBLE_BONUS + (tp / (tp + fp) if tp + fp else 0.0)
-    return recall
-
-
-class TunedThreshold(TunedThresholdClassifierCV):
-    """`TunedThresholdClassifierCV` that also reports the chosen threshold as `deployed_threshold_`
-    (read by the runner) and what the inner CV found as `fit_report_`. A model that predicts a
-    constant in an inner fold (e.g. boosting that cannot split a tiny under-sampled set) leaves no
-    threshold to choose: that is a stated skip, not an error the next run would retry."""
-
-    def fit(self, X: Any, y: Any, **params: Any) -> "TunedThreshold":
-        try:
-            return super().fit(X, y, **params)
-        except ValueError as exc:
-            if "constant predictions" in str(exc):
-                raise NotApplicable("threshold tuning: the model predicts a constant in the inner folds, so "
-                                    "there is no threshold to choose") from exc
-            raise
-
-    @property
-    def deployed_threshold_(self) -> float:
-        return float(self.best_threshold_)
-
-    @property
-    def fit_report_(self) -> dict[str, Any]:
-        report: dict[str, Any] = {"inner_score": float(self.best_score_)}
-        scorer = self.scoring
-        if getattr(scorer, "_score_func", None) in (constrained_recall, constrained_precision):
-            report["constraint_met"] = bool(self.best_score_ >= FEASIBLE_BONUS)  # in every inner fold
-        return report
-
-
-class AlertBudgetThreshold(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
-    """Flags a share `budget` of cases: the threshold is the (1 − budget) quantile of out-of-fold
-    probabilities from an inner stratified CV on the training data; the model is then refitted on all
-    of it. Probabilities are the model's own; only the decision uses the threshold."""
-
-    def __init__(self, estimator: BaseEstimator, budget: float = 0.05, cv: Any = INNER_FOLDS) -> None:
-        self.estimator = estimator
-        self.budget = budget
-        self.cv = cv
-
-    def fit(self, X: Any, y: Any) -> "AlertBudgetThreshold":
-        y = np.asarray(y)
-        oof = cross_val_predict(clone(self.estimator), X, y, cv=self.cv, method="predict_proba")[:, 1]
-        if np.ptp(oof) == 0:
-            raise NotApplicable("alert budget: the model predicts a constant in the inner folds, so no "
-                                "threshold flags a share of cases")
-        n_flagged = min(len(oof), max(1, math.ceil(self.budget * len(oof))))
-        threshold = float(np.sort(oof)[::-1][n_flagged - 1])
-        self.estimator_ = FixedThresholdClassifier(clone(self.estimator), threshold=threshold,
-                                                   response_method="predict_proba").fit(X, y)
-        self.classes_ = self.estimator_.classes_
-        self.deployed_threshold_ = threshold
-        self.fit_report_ = {"inner_alert_rate": float(np.mean(oof >= threshold))}
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        return self.estimator_.predict_proba(X)
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.estimator_.predict(X)
-
-
 _LEVEL = re.compile(r"^(precision|recall)>=(.+)$")
-_BUDGET = re.compile(r"^alert=(.+)$")
+_VALUE = re.compile(r"^(alert|cost)=(.+)$")
 
 
-def _fraction(text: str, what: str) -> float:
+def _number(text: str, what: str, upper: float | None = 1.0) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InvalidParamsError(f"posthoc threshold: {what} must be a number in (0, 1], got {text!r}") from None
-    if not 0 < value <= 1:
-        raise InvalidParamsError(f"posthoc threshold: {what} must be a number in (0, 1], got {text!r}")
+        value = math.nan
+    if not math.isfinite(value) or value <= 0 or (upper is not None and value > upper):
+        bound = "in (0, 1]" if upper is not None else "> 0"
+        raise InvalidParamsError(f"posthoc threshold: {what} must be a number {bound}, got {text!r}")
     return value
 
 
 @register_posthoc
 class Threshold(PostHoc):
     name = "threshold"
-    description = ("decision threshold chosen by inner CV on the training fold: max F1, max recall at "
-                   "precision ≥ P, max precision at recall ≥ R, or flag a share Q of cases")
-    syntax = "threshold:f1 | threshold:precision>=P | threshold:recall>=R | threshold:alert=Q"
-    uses_inner_cv = True
+    description = ("decision threshold chosen on the training fold's pooled out-of-fold scores: max F1, max "
+                   "recall at precision ≥ P, max precision at recall ≥ R, alerts ≤ a share Q, or least cost")
+    syntax = ("threshold:f1 | threshold:precision>=P | threshold:recall>=R | threshold:alert=Q | "
+              "threshold:cost=R (a missed positive costs R false alarms)")
+    examples = ("threshold:f1", "threshold:precision>=0.8", "threshold:recall>=0.8", "threshold:alert=0.1",
+                "threshold:cost=10")
 
     def parse(self, arg: str | None) -> dict[str, Any]:
         if arg == "f1":
             return {"objective": "f1"}
         if arg and (match := _LEVEL.match(arg)):
-            return {"objective": match.group(1), "level": _fraction(match.group(2), match.group(1))}
-        if arg and (match := _BUDGET.match(arg)):
-            return {"objective": "alert", "level": _fraction(match.group(1), "the alert budget")}
+            return {"objective": match.group(1), "level": _number(match.group(2), match.group(1))}
+        if arg and (match := _VALUE.match(arg)):
+            what = "the alert budget" if match.group(1) == "alert" else "the cost ratio"
+            upper = 1.0 if match.group(1) == "alert" else None
+            return {"objective": match.group(1), "level": _number(match.group(2), what, upper)}
         raise InvalidParamsError(f"posthoc threshold needs an objective: {self.syntax} (got {arg!r})")
 
     def canonical(self, params: dict[str, Any]) -> str:
         objective = params["objective"]
         if objective == "f1":
             return "threshold:f1"
-        if objective == "alert":
-            return f"threshold:alert={params['level']:g}"
+        if objective in ("alert", "cost"):
+            return f"threshold:{objective}={params['level']:g}"
         return f"threshold:{objective}>={params['level']:g}"
 
-    def wrap(self, estimator: BaseEstimator, params: dict[str, Any], strategy: Strategy,
-             strategy_params: dict[str, Any], seed: int) -> BaseEstimator:
-        objective = params["objective"]
-        if objective == "alert":
-            return AlertBudgetThreshold(estimator, budget=params["level"], cv=inner_folds(seed))
-        if objective == "f1":
-            scoring: Any = make_scorer(fast_f1)
-        elif objective == "precision":
-            scoring = make_scorer(constrained_recall, min_precision=params["level"])
-        else:
-            scoring = make_scorer(constrained_precision, min_recall=params["level"])
-        return TunedThreshold(estimator, scoring=scoring, response_method="predict_proba", cv=inner_folds(seed),
-                              thresholds=THRESHOLD_CANDIDATES, refit=True)
+    def changes(self, params: dict[str, Any]) -> frozenset[str]:
+        return frozenset({"decision@deployed"})
 
-    def model_prior(self, fitted: BaseEstimator, strategy: Strategy, strategy_params: dict[str, Any],
-                    y: np.ndarray) -> float | None:
-        inner = fitted.estimator_
-        inner = getattr(inner, "estimator_", inner)  # FixedThresholdClassifier around the pipeline
-        return strategy.training_prior(inner, strategy_params, y)
+    def evaluate(self, params: dict[str, Any], data: PosthocInput) -> PosthocOutput:
+        y, scores, _ = _needs_inner(data, self.name)
+        choice = choose_threshold(y, scores, params["objective"], params.get("level"))
+        report = {"inner_precision": choice.precision, "inner_recall": choice.recall,
+                  "inner_objective": choice.objective}
+        return PosthocOutput(data.test_scores, choice.threshold, choice.outcome, choice.reason, report)
 
 
 # --- calibration ---------------------------------------------------------------------------------
@@ -288,10 +205,11 @@ class Threshold(PostHoc):
 @register_posthoc
 class Calibrate(PostHoc):
     name = "calibrate"
-    description = "probability calibration (Platt sigmoid or isotonic) by inner CV on the training fold"
-    syntax = "calibrate:sigmoid | calibrate:isotonic"
-    uses_inner_cv = True
-    METHODS = ("sigmoid", "isotonic")
+    description = ("probability calibration (Platt sigmoid or isotonic) fitted on the training fold's pooled "
+                   "out-of-fold scores; ensemble-*: one calibrator per inner model, averaged")
+    syntax = "calibrate:sigmoid | calibrate:isotonic | calibrate:ensemble-sigmoid | calibrate:ensemble-isotonic"
+    METHODS = ("sigmoid", "isotonic", "ensemble-sigmoid", "ensemble-isotonic")
+    examples = tuple(f"calibrate:{method}" for method in METHODS)
 
     def parse(self, arg: str | None) -> dict[str, Any]:
         if arg not in self.METHODS:
@@ -301,78 +219,57 @@ class Calibrate(PostHoc):
     def canonical(self, params: dict[str, Any]) -> str:
         return f"calibrate:{params['method']}"
 
-    def wrap(self, estimator: BaseEstimator, params: dict[str, Any], strategy: Strategy,
-             strategy_params: dict[str, Any], seed: int) -> BaseEstimator:
-        return CalibratedClassifierCV(estimator, method=params["method"], cv=inner_folds(seed))
+    def changes(self, params: dict[str, Any]) -> frozenset[str]:
+        # Platt scaling is monotone (the ranking is unchanged); isotonic regression ties scores, and
+        # averaging several inner models reorders them: both change ranking metrics too.
+        if params["method"] == "sigmoid":
+            return super().changes(params)
+        return super().changes(params) | {"ranking"}
 
-    def model_prior(self, fitted: BaseEstimator, strategy: Strategy, strategy_params: dict[str, Any],
-                    y: np.ndarray) -> float | None:
-        return float(np.mean(np.asarray(y) == 1))
+    def evaluate(self, params: dict[str, Any], data: PosthocInput) -> PosthocOutput:
+        y, scores, folds = _needs_inner(data, self.name)
+        method = params["method"]
+        if not method.startswith("ensemble-"):
+            calibrator = fit_calibrator(y, scores, method, folds)
+            return PosthocOutput(calibrator.apply(data.test_scores), inner_proba=calibrator.apply(scores))
+        if data.inner_test_scores is None:
+            raise ValueError("posthoc calibrate:ensemble-* needs the inner models' test predictions")
+        method = method.removeprefix("ensemble-")
+        inner = np.empty_like(scores)
+        parts = []
+        for k, fold in enumerate(np.unique(folds)):
+            held_out = folds == fold
+            calibrator = fit_calibrator(y[held_out], scores[held_out], method)
+            inner[held_out] = calibrator.apply(scores[held_out])
+            parts.append(calibrator.apply(data.inner_test_scores[k]))
+        return PosthocOutput(np.mean(parts, axis=0), inner_proba=inner)
 
 
 # --- prior correction ----------------------------------------------------------------------------
-
-def odds(p: float) -> float:
-    return p / (1 - p)
-
-
-class PriorCorrected(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
-    """A model trained at prior π' (resampled or re-weighted) with its probabilities moved to the
-    training data's prior π by Bayes' rule: odds(p) · odds(π) / odds(π'). π' comes from the strategy
-    that built the model (`Strategy.training_prior`), measured on the fitted model."""
-
-    def __init__(self, estimator: BaseEstimator, strategy: str = "none",
-                 strategy_params: dict[str, Any] | None = None) -> None:
-        self.estimator = estimator
-        self.strategy = strategy
-        self.strategy_params = strategy_params
-
-    def fit(self, X: Any, y: Any) -> "PriorCorrected":
-        y = np.asarray(y)
-        self.estimator_ = clone(self.estimator).fit(X, y)
-        self.classes_ = self.estimator_.classes_
-        self.true_prior_ = float(np.mean(y == 1))
-        trained = get_strategy(self.strategy).training_prior(self.estimator_, dict(self.strategy_params or {}), y)
-        if trained is None or not 0 < trained < 1:
-            raise NotApplicable(f"prior correction: strategy {self.strategy!r} reports no usable training prior "
-                                f"({trained!r})")
-        self.trained_prior_ = float(trained)
-        self.fit_report_ = {"trained_prior": self.trained_prior_, "true_prior": self.true_prior_}
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        p = self.estimator_.predict_proba(X)[:, 1]
-        ratio = odds(self.true_prior_) / odds(self.trained_prior_)
-        corrected = ratio * p / (ratio * p + (1 - p))
-        return np.column_stack([1 - corrected, corrected])
-
-    def predict(self, X: Any) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
-
 
 @register_posthoc
 class Prior(PostHoc):
     name = "prior"
     description = "prior correction: move probabilities from the prior the model trained at to the data's"
     syntax = "prior"
+    needs_inner = False
+    examples = ("prior",)
 
-    def check(self, strategy: Strategy, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
-              ) -> tuple[bool, str]:
+    def applies(self, strategy: Strategy, params: dict[str, Any]) -> tuple[bool, str]:
         if strategy.shifts_prior is False:
-            return False, (f"strategy {strategy.name!r} trains on the data's own prior: prior correction would "
-                           "change nothing")
+            return False, "it trains on the data's own prior: prior correction would change nothing"
         if strategy.shifts_prior is None:
-            return False, (f"strategy {strategy.name!r} does not train at a known class prior: prior correction "
-                           "does not apply")
+            return False, "it does not train at a known class prior: prior correction does not apply"
         return True, ""
 
-    def wrap(self, estimator: BaseEstimator, params: dict[str, Any], strategy: Strategy,
-             strategy_params: dict[str, Any], seed: int) -> BaseEstimator:
-        return PriorCorrected(estimator, strategy.name, dict(strategy_params))
-
-    def model_prior(self, fitted: BaseEstimator, strategy: Strategy, strategy_params: dict[str, Any],
-                    y: np.ndarray) -> float | None:
-        return float(np.mean(np.asarray(y) == 1))
+    def evaluate(self, params: dict[str, Any], data: PosthocInput) -> PosthocOutput:
+        if data.model_prior is None or not 0 < data.model_prior < 1:
+            raise ValueError(f"prior correction needs the prior the model trained at, got {data.model_prior!r}")
+        inner = None if data.inner_scores is None else adjust_prior(data.inner_scores, data.model_prior,
+                                                                    data.train_prior)
+        return PosthocOutput(adjust_prior(data.test_scores, data.model_prior, data.train_prior),
+                             report={"model_prior": data.model_prior, "train_prior": data.train_prior},
+                             inner_proba=inner)
 
 
 @register_posthoc
@@ -380,3 +277,11 @@ class NoPosthoc(PostHoc):
     name = "none"
     description = "the model's own probabilities and the 0.5 threshold (default)"
     syntax = "none"
+    needs_inner = False
+    examples = ("none",)
+
+    def changes(self, params: dict[str, Any]) -> frozenset[str]:
+        return frozenset()
+
+    def evaluate(self, params: dict[str, Any], data: PosthocInput) -> PosthocOutput:
+        return PosthocOutput(data.test_scores)

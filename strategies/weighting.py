@@ -100,8 +100,8 @@ class ClassWeight(Strategy):
     family = "weighting"
     description = "weight positives by n_neg/n_pos or a cost ratio through the model's weighting knob"
     defaults = {"ratio": "balanced", "knob": "auto"}
-    added_params = {"knob": "auto"}
     shifts_prior = True
+    prior_rule = "weights"
 
     def validate(self, params: dict[str, Any]) -> None:
         _ratio_value(params["ratio"])
@@ -111,12 +111,12 @@ class ClassWeight(Strategy):
             raise InvalidParamsError("class-weight knob 'is_unbalance' weights by n_neg/n_pos only: use "
                                      "ratio = \"balanced\" (or knob = \"scale_pos_weight\" for a cost ratio)")
 
-    def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
+    def supports(self, model: ModelSpec, params: dict[str, Any]) -> tuple[bool, str]:
         knob = params["knob"]
         if knob != "auto" and knob not in model.capabilities:
             knobs = sorted(set(model.capabilities) & set(KNOBS))
             return False, f"model {model.name!r} has no {knob} knob (it has {', '.join(knobs)})"
-        return super().check(model, params, ctx)
+        return super().supports(model, params)
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         weight = positive_weight(params["ratio"], ctx)

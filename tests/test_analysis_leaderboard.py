@@ -34,6 +34,7 @@ def cells_frame(model: str = "logreg") -> pd.DataFrame:
                 ok = ap is not None
                 rows.append({"key": f"{dataset}-{label}-{fold}", "dataset": dataset, "model": model,
                              "strategy": {"a": "class-weight", "b": "smote", "c": "gone-strategy"}.get(label, label),
+                             "family": {"a": "weighting", "b": "oversampling", "c": "unknown"}.get(label, label),
                              "label": label, "params": "{}", "repeat": 0, "fold": fold,
                              "status": "ok" if ok else "error", "message": "" if ok else "boom",
                              "fit_seconds": 0.1, "predict_seconds": 0.01, "extra": "{}", "finished_at": "",
@@ -60,7 +61,7 @@ def test_rank_last_policy() -> None:
     # vs none: c wins d2, loses d1, d4 and d3 (failed)
     assert (t.loc["c", "wins"], t.loc["c", "ties"], t.loc["c", "losses"]) == (1, 0, 3)
     assert (t.loc["b", "wins"], t.loc["b", "ties"], t.loc["b", "losses"]) == (2, 1, 1)
-    assert t.loc["c", "family"] == "unknown"  # no longer registered
+    assert t.loc["c", "family"] == "unknown"  # as the store recorded it
     assert t.loc["a", "family"] == "weighting"
     diffs = [0.61 - 0.51, 0.36 - 0.30, 0.72 - 0.71, 0.30 - 0.22]
     assert t.loc["a", "p_wilcoxon"] == pytest.approx(stats.wilcoxon(diffs, zero_method="zsplit").pvalue)

@@ -69,6 +69,19 @@ def _modules_loaded_by(statement: str) -> set[str]:
     ("import datasets", {"strategies", "benchmarks", "analysis", "imbench"}),
     ("import strategies", {"datasets", "benchmarks", "analysis", "imbench"}),
     ("import benchmarks.runner", {"analysis", "imbench"}),
+    # analysis reads the store, which describes itself: never the strategy registry or the runner
+    ("import analysis.loading, analysis.leaderboard, analysis.report, analysis.stress, analysis.budget, "
+     "analysis.calibration, analysis.anti_patterns, analysis.figures", {"strategies", "datasets", "imbench"}),
 ])
+
 def test_importing_a_room_loads_nothing_above_it(statement: str, absent: set[str]) -> None:
     assert not (_modules_loaded_by(statement) & absent)
+
+
+def test_analysis_never_imports_the_registries_or_the_runner() -> None:
+    """Not even lazily: a store must be readable without the code (or plugins) that wrote it."""
+    bad = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+           for path in sorted((ROOT / "analysis").rglob("*.py")) for line, name in imported_rooms(path)
+           if name.split(".")[0] in ("strategies", "datasets") or
+           (name.startswith("benchmarks") and name != "benchmarks.store")]
+    assert bad == []

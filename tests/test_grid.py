@@ -25,21 +25,54 @@ def test_good_grid_expands() -> None:
     grid = parse_grid(GOOD, "g.toml")
     assert grid.datasets == ["keel:yeast4", "keel:glass1"]  # bare bundled names are resolved
     assert [s.label for s in grid.strategies] == ["none", "smote[k_neighbors=3]", "smote"]
-    assert grid.strategies[1].params == {"sampling_ratio": 1.0, "k_neighbors": 3, "few_positives": "skip"}
-    # a parameter added later stays out of the cell key at its default, so existing stores keep their keys
-    assert grid.strategies[1].key_params == {"sampling_ratio": 1.0, "k_neighbors": 3}
-    cells = enumerate_cells(grid)
+    assert grid.strategies[1].params == {"few_positives": "skip", "k_neighbors": 3, "sampling_ratio": 1.0}
+    cells = enumerate_cells(grid).cells
     assert len(cells) == 2 * 1 * 3 * 3 * 2
     assert len({c.key for c in cells}) == len(cells)
     assert len({c.seed for c in cells}) == len(cells)
 
 
+def _keys(text: str) -> set[str]:
+    return {c.key for c in enumerate_cells(parse_grid(text)).cells}
+
+
 def test_keys_depend_on_spec_not_on_grid_order() -> None:
-    a = {c.key for c in enumerate_cells(parse_grid(GOOD))}
-    reordered = GOOD.replace('["keel:yeast4", "glass1"]', '["glass1", "keel:yeast4"]')
-    assert {c.key for c in enumerate_cells(parse_grid(reordered))} == a
-    reseeded = GOOD.replace("seed = 3", "seed = 4")
-    assert not a & {c.key for c in enumerate_cells(parse_grid(reseeded))}
+    a = _keys(GOOD)
+    assert _keys(GOOD.replace('["keel:yeast4", "glass1"]', '["glass1", "keel:yeast4"]')) == a
+    assert not a & _keys(GOOD.replace("seed = 3", "seed = 4"))
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ('{name = "smote", k_neighbors = [3, 5]}', '{name = "smote", k_neighbors = [3.0, 5.0]}'),
+    ('"random-under"', '{name = "random-under", sampling_ratio = 1}'),
+    ('"random-under"', '{name = "random-under", sampling_ratio = 1.0}'),
+    ('"smote"', '{name = "smote", few_positives = "skip", sampling_ratio = 1, k_neighbors = 5}'),
+    ('{name = "class-weight", ratio = 20}', '{name = "class-weight", ratio = 20.0}'),
+])
+def test_one_effective_parameter_set_is_one_key_and_one_label(one: str, other: str) -> None:
+    """Numbers by value in their declared type, defaults filled, key order ignored."""
+    first, second = GOOD.replace('{name = "smote", k_neighbors = [3, 5]}', one), \
+        GOOD.replace('{name = "smote", k_neighbors = [3, 5]}', other)
+    assert _keys(first) == _keys(second)
+    assert [s.label for s in parse_grid(first).strategies] == [s.label for s in parse_grid(second).strategies]
+
+
+def test_a_boolean_is_not_a_number() -> None:
+    """`True` stays distinct from `1` (a strategy's validation decides whether it is allowed)."""
+    from strategies import get_strategy
+
+    strategy = get_strategy("smote")
+    assert strategy.canonical_params({"k_neighbors": True}) == {"k_neighbors": True}
+    assert strategy.canonical_params({"k_neighbors": 1.0}) == {"k_neighbors": 1}
+    assert strategy.canonical_params({"sampling_ratio": 1}) == {"sampling_ratio": 1.0}
+
+
+def test_model_options_are_part_of_the_cell() -> None:
+    text = GOOD.replace('models = ["logreg"]', 'models = ["lightgbm", {name = "lightgbm", small_sets = "scale"}]')
+    grid = parse_grid(text)
+    assert [m.label for m in grid.models] == ["lightgbm", "lightgbm[small_sets=scale]"]
+    assert len(_keys(text)) == 2 * len(_keys(GOOD))
+    assert _keys(text.replace('"lightgbm", {', '{name = "lightgbm", small_sets = "keep"}, {')) == _keys(text)
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
@@ -52,6 +85,10 @@ def test_keys_depend_on_spec_not_on_grid_order() -> None:
     ("n_splits = 3", "n_split = 3", "g.toml:8: unknown key in [cv] 'n_split': did you mean 'n_splits'"),
     ("n_splits = 3", "n_splits = 1", "g.toml:8: `n_splits` must be an integer ≥ 2"),
     ('"none", ', '"none", "none", ', "g.toml:5: strategy 'none' is listed twice"),
+    ('models = ["logreg"]', 'models = [{name = "lightgbm", small_set = "scale"}]',
+     "g.toml:4: model 'lightgbm' has no option 'small_set' (options: small_sets)"),
+    ('models = ["logreg"]', 'models = [{name = "lightgbm", small_sets = "tiny"}]',
+     "g.toml:4: model 'lightgbm': option small_sets must be one of keep, scale, got 'tiny'"),
 ])
 def test_bad_grids_say_where_and_what(old: str, new: str, expected: str) -> None:
     assert old in GOOD

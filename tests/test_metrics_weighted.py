@@ -1,11 +1,13 @@
 """The `sample_weight` extensions of foundation.metrics and the threshold choices on training data."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
 
-from analysis.thresholds import OperatingCurve, threshold_for_budget, threshold_for_precision
+from foundation.posthoc import choose_budget_threshold, choose_threshold
 from foundation.metrics import equal_mass_edges, expected_calibration_error, threshold_metrics
 
 
@@ -72,31 +74,28 @@ S = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
 # alerts at each threshold (highest first): precision 1, 1, 2/3, 3/4, 3/5, 1/2, 4/7, ...
 
 
-def test_operating_curve_by_hand() -> None:
-    curve = OperatingCurve.from_scores(Y, S)
-    assert curve.precision[:4] == pytest.approx([1, 1, 2 / 3, 3 / 4])
-    assert curve.alert_rate[:3] == pytest.approx([0.1, 0.2, 0.3])
-    assert curve.recall[3] == pytest.approx(0.75)
+def test_precision_target_takes_the_most_recall_meeting_it() -> None:
+    def threshold(y: np.ndarray, s: np.ndarray, target: float) -> float:
+        return choose_threshold(y, s, "precision", target).threshold
+
+    assert threshold(Y, S, 0.75) == 0.8     # 3 of 4 alerts, recall 3/4
+    assert threshold(Y, S, 0.55) == 0.5     # 4 of 7 alerts, recall 1
+    assert threshold(Y, S, 1.0) == 0.9
+    assert threshold(np.array([0, 1]), np.array([0.9, 0.1]), 0.9) == math.inf  # unreachable: no alert
 
 
-def test_threshold_for_precision_takes_the_most_recall_meeting_the_target() -> None:
-    assert threshold_for_precision(Y, S, 0.75) == 0.8     # 3 of 4 alerts, recall 3/4
-    assert threshold_for_precision(Y, S, 0.55) == 0.5     # 4 of 7 alerts, recall 1
-    assert threshold_for_precision(Y, S, 1.0) == 0.9
-    assert np.isnan(threshold_for_precision(np.array([0, 1]), np.array([0.9, 0.1]), 0.9))
-
-
-def test_threshold_for_budget_statuses() -> None:
-    on_budget = threshold_for_budget(Y, S, alert_rate=0.4, min_precision=0.7)
-    assert (on_budget.threshold, on_budget.status) == (0.8, "on budget")
+def test_budget_outcomes() -> None:
+    on_budget = choose_budget_threshold(Y, S, alert_rate=0.4, min_precision=0.7)
+    assert (on_budget.threshold, on_budget.outcome) == (0.8, "on budget")
     assert on_budget.alert_rate == pytest.approx(0.4) and on_budget.precision == pytest.approx(0.75)
-    floor = threshold_for_budget(Y, S, alert_rate=0.5, min_precision=0.7)  # 5 alerts: precision 3/5 < 0.7
-    assert (floor.threshold, floor.status) == (0.8, "floor")
-    best = threshold_for_budget(1 - Y, S, alert_rate=0.3, min_precision=0.9)  # top rows are negatives now
-    assert best.status == "best precision" and best.precision == pytest.approx(1 / 3)
+    floor = choose_budget_threshold(Y, S, alert_rate=0.5, min_precision=0.7)  # 5 alerts: precision 3/5 < 0.7
+    assert (floor.threshold, floor.outcome) == (0.8, "floor")
+    best = choose_budget_threshold(1 - Y, S, alert_rate=0.3, min_precision=0.9)  # top rows are negatives now
+    assert best.outcome == "best precision" and best.precision == pytest.approx(1 / 3)
     assert best.threshold == 0.85
     tied = np.r_[0.9, 0.9, 0.9, S[3:]]  # the top three rows tie: no threshold alerts fewer than 30 %
-    over = threshold_for_budget(Y, tied, alert_rate=0.1, min_precision=0.5)
-    assert (over.status, over.threshold, over.alert_rate) == ("over budget", 0.9, pytest.approx(0.3))
-    below = threshold_for_budget(Y, S, alert_rate=0.35, min_precision=0.5)  # 3.5 rows: 3 fit, 4 do not
-    assert below.alert_rate == pytest.approx(0.3) and below.status == "on budget"
+    over = choose_budget_threshold(Y, tied, alert_rate=0.1, min_precision=0.5)
+    assert (over.outcome, over.threshold, over.alert_rate) == ("over budget", math.inf, 0.0)  # never exceeded
+    assert "3 of 10 rows" in over.reason
+    below = choose_budget_threshold(Y, S, alert_rate=0.35, min_precision=0.5)  # 3.5 rows: 3 fit, 4 do not
+    assert below.alert_rate == pytest.approx(0.3) and below.outcome == "on budget"

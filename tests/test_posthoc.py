@@ -1,27 +1,32 @@
-"""Post-hoc steps: the grid axis (keys, labels, errors), thresholds chosen on the training fold,
-alert budgets, calibration and prior correction — with numbers that could be wrong."""
+"""Post-hoc steps as evaluations of stored predictions: the grid axis, what is (not) enumerated, the
+fit count, derived results that equal a recomputation from the store, scikit-learn's calibration
+semantics, and steps or inner folds added to a finished store without refitting."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import f1_score, precision_score, recall_score
+from scipy.special import logit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.cells import enumerate_cells
-from foundation.hashing import stable_hash
-from benchmarks.fit_cell import fit_on_fold
-from benchmarks.grid import GridError, parse_grid
-from foundation.metrics import expected_calibration_error, threshold_metrics
+from benchmarks.cells import Cell, enumerate_cells
+from benchmarks.cv import fold_indices
+from benchmarks.grid import GridError, ModelConfig, StrategyConfig, parse_grid
 from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_predictions
+from benchmarks.store import (StoreError, read_cells, read_derived, read_derived_probabilities, read_inner_predictions,
+                              read_predictions)
 from datasets import load_dataset
-from strategies.base import NotApplicable
-from strategies.posthoc import FEASIBLE_BONUS, constrained_precision, constrained_recall, fast_f1, parse_posthoc
+from foundation.hashing import derive_seed
+from foundation.metrics import threshold_metrics
+from foundation.plugins import load_plugin_dirs
+from foundation.posthoc import adjust_prior, choose_threshold
+from strategies import TrainingContext, get_model, get_strategy
+from tests.helpers import ROOT
 
 GRID = """\
 name = "t"
@@ -36,28 +41,45 @@ n_repeats = 1
 """
 
 
-def test_posthoc_axis_labels_keys_and_seeds() -> None:
+def test_posthoc_steps_are_not_cells() -> None:
     grid = parse_grid(GRID, "g.toml")
     assert grid.posthoc == ["none", "threshold:precision>=0.9", "calibrate:isotonic"]
-    cells = enumerate_cells(grid)
-    assert len(cells) == 1 * 1 * 2 * 3 * 3
-    assert {c.strategy.label for c in cells} == {
-        "none", "none+threshold:precision>=0.9", "none+calibrate:isotonic",
-        "smote[k_neighbors=3]", "smote[k_neighbors=3]+threshold:precision>=0.9", "smote[k_neighbors=3]+calibrate:isotonic"}
-    assert len({c.key for c in cells}) == len(cells)
-    plain = next(c for c in cells if c.strategy.label == "none" and c.fold == 0)
-    # the key of a cell without post-hoc step is the key it had before the axis existed
-    assert plain.key == stable_hash({"dataset": "keel:glass1", "model": "logreg", "strategy": "none", "params": {},
-                                     "repeat": 0, "fold": 0, "seed": 3, "cv": [3, 1]})[:24]
-    tuned = next(c for c in cells if c.strategy.label == "none+threshold:precision>=0.9" and c.fold == 0)
-    assert tuned.key != plain.key and tuned.seed == plain.seed  # same model randomness: paired comparison
-    assert parse_grid(GRID.replace('posthoc = ["none", ', "posthoc = [")).posthoc[0] == "threshold:precision>=0.9"
+    assert grid.inner_folds == 3  # the steps need inner folds: the default k
+    plan = enumerate_cells(grid)
+    assert len(plan.cells) == 1 * 1 * 2 * 3  # one fit per strategy point and fold, whatever the steps
+    assert {c.label for c in plan.cells} == {"none", "smote[k_neighbors=3]"}
+    assert plan.steps == {"none": ("threshold:precision>=0.9", "calibrate:isotonic"),
+                          "smote[k_neighbors=3]": ("threshold:precision>=0.9", "calibrate:isotonic")}
+    assert plan.derived_count() == 12
     assert parse_grid(GRID.replace("posthoc", "# posthoc")).posthoc == ["none"]
+    assert parse_grid(GRID.replace("posthoc", "# posthoc")).inner_folds == 0
+
+
+def test_impossible_combinations_are_never_enumerated() -> None:
+    grid = parse_grid(GRID.replace('models = ["logreg"]', 'models = ["logreg", "lightgbm"]')
+                      .replace('strategies = ["none", {name = "smote", k_neighbors = 3}]',
+                               'strategies = ["none", "focal", "random-under", "leaky-smote", '
+                               '{name = "class-weight", knob = "is_unbalance"}]')
+                      .replace('"calibrate:isotonic"', '"prior"'), "g.toml")
+    plan = enumerate_cells(grid)
+    pairs = {(c.model, c.label) for c in plan.cells}
+    assert ("logreg", "focal") not in pairs and ("lightgbm", "focal") in pairs  # focal loss needs boosting
+    assert ("logreg", "class-weight[knob=is_unbalance]") not in pairs  # a knob logreg does not have
+    assert ("lightgbm", "class-weight[knob=is_unbalance]") in pairs
+    assert plan.steps["none"] == ("threshold:precision>=0.9",)  # none keeps the prior: no `prior` step
+    assert plan.steps["focal"] == ("threshold:precision>=0.9",)  # no known training prior
+    assert plan.steps["random-under"] == ("threshold:precision>=0.9", "prior")
+    assert plan.steps["leaky-smote"] == ()  # an anti-pattern gets no post-hoc steps
+    summary = "\n".join(plan.left_out_summary())
+    assert "3 cells of logreg × focal: strategy 'focal' supports only models" in summary
+    assert "6 post-hoc results of none+prior: it trains on the data's own prior" in summary
+    assert "12 post-hoc results of leaky-smote + 2 post-hoc steps: an anti-pattern gets no post-hoc steps" in summary
 
 
 @pytest.mark.parametrize(("entry", "expected"), [
     ('"treshold:f1"', "g.toml:6: unknown posthoc step 'treshold': did you mean 'threshold'"),
     ('"threshold:precision>=1.5"', "g.toml:6: posthoc threshold: precision must be a number in (0, 1]"),
+    ('"threshold:cost=-2"', "g.toml:6: posthoc threshold: the cost ratio must be a number > 0"),
     ('"threshold:mcc"', "g.toml:6: posthoc threshold needs an objective"),
     ('"calibrate:beta"', "g.toml:6: posthoc calibrate needs a method"),
     ('"prior:0.1"', "g.toml:6: posthoc step 'prior' takes no argument"),
@@ -70,149 +92,200 @@ def test_bad_posthoc_entries_are_one_line_errors(entry: str, expected: str) -> N
     assert str(info.value).startswith(expected), str(info.value)
 
 
-def test_fast_scores_equal_scikit_learn() -> None:
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        y, pred = rng.random(40) < 0.3, rng.random(40) < rng.random()
-        assert fast_f1(y, pred) == pytest.approx(f1_score(y, pred, zero_division=0.0))
-        p, r = precision_score(y, pred, zero_division=0.0), recall_score(y, pred, zero_division=0.0)
-        assert constrained_recall(y, pred, 0.5) == pytest.approx(FEASIBLE_BONUS + r if p >= 0.5 else p)
-        assert constrained_precision(y, pred, 0.5) == pytest.approx(FEASIBLE_BONUS + p if r >= 0.5 else r)
+def test_steps_without_inner_folds_are_refused() -> None:
+    with pytest.raises(GridError, match="the posthoc steps need inner folds"):
+        parse_grid(GRID.replace("n_repeats = 1", "n_repeats = 1\ninner_folds = 0"), "g.toml")
 
 
-def _fold(name: str, seed: int = 0) -> tuple:
-    data = load_dataset(name)
-    train, test = next(StratifiedKFold(4, shuffle=True, random_state=seed).split(np.zeros(len(data.y)), data.y))
-    return data, train, test
+# --- fits counted with a model that logs every fit -------------------------------------------------
+
+COUNTING = """\
+name = "count"
+seed = 1
+datasets = ["keel:glass1", "keel:new-thyroid1"]
+models = ["counting-logreg"]
+strategies = ["none", "random-under"]
+posthoc = {posthoc}
+[cv]
+n_splits = 3
+n_repeats = 1
+{inner}
+"""
 
 
-def _fit(data, train, test, strategy: str, posthoc: str, params: dict | None = None, model: str = "logreg"):
-    return fit_on_fold(model, strategy, params or {}, posthoc, data.X, data.y, list(data.categorical), train, test, 7)
+@pytest.fixture
+def counting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The counting model plugin, loaded here and (through the environment) in workers; returns the log."""
+    plugins = ROOT / "tests" / "plugins_counting"
+    monkeypatch.setenv("IMBENCH_PLUGINS", str(plugins))
+    load_plugin_dirs([plugins])
+    log = tmp_path / "fits.log"
+    monkeypatch.setenv("IMBENCH_FIT_LOG", str(log))
+    return log
 
 
-def test_threshold_changes_decisions_not_probabilities() -> None:
-    data, train, test = _fold("keel:yeast3")
-    plain = _fit(data, train, test, "random-over", "none")
-    tuned = _fit(data, train, test, "random-over", "threshold:f1")
-    np.testing.assert_array_equal(tuned.proba, plain.proba)  # the refitted model is the strategy's own
-    threshold = tuned.estimator.deployed_threshold_
-    assert 0 < threshold < 1 and threshold != 0.5
-    np.testing.assert_array_equal(tuned.estimator.predict(data.X.iloc[test]), (tuned.proba >= threshold).astype(int))
-    assert tuned.extra["model_prior"] == pytest.approx(0.5, abs=1e-3)  # random-over to 1:1, threshold keeps it
+def _fits(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
 
 
-def test_alert_budget_flags_the_requested_share() -> None:
-    data, train, test = _fold("keel:page-blocks0")
-    fitted = _fit(data, train, test, "none", "threshold:alert=0.05")
-    n = len(train)
-    assert fitted.extra["posthoc_report"]["inner_alert_rate"] == pytest.approx(math.ceil(0.05 * n) / n, abs=1 / n)
-    test_rate = float(np.mean(fitted.proba >= fitted.estimator.deployed_threshold_))
-    assert abs(test_rate - 0.05) < 0.015  # the budget holds on unseen rows of the same population
+def _grid(posthoc: list[str], inner: str = ""):  # type: ignore[no-untyped-def]
+    return parse_grid(COUNTING.format(posthoc=json.dumps(posthoc), inner=inner), "count.toml")
 
 
-def test_precision_target_reports_whether_it_was_reachable() -> None:
-    """One binary feature: rows with x = 1 are half positive, rows with x = 0 5 % positive, so every
-    threshold has precision ≈ 0.5 or ≈ 0.2: 0.3 is reachable (flag x = 1), 0.9 is not."""
-    n = 600
-    x = (np.arange(n) % 3 == 0).astype(float)  # 200 rows with x = 1
-    y = np.where(x == 1, np.arange(n) % 2, (np.arange(n) % 20 == 1)).astype(np.int8)
-    X = pd.DataFrame({"x": x})
-    train, test = next(StratifiedKFold(4, shuffle=True, random_state=0).split(X, y))
-    reachable = fit_on_fold("logreg", "none", {}, "threshold:precision>=0.3", X, y, [], train, test, 7)
-    unreachable = fit_on_fold("logreg", "none", {}, "threshold:precision>=0.9", X, y, [], train, test, 7)
-    assert reachable.extra["posthoc_report"]["constraint_met"] is True
-    assert unreachable.extra["posthoc_report"]["constraint_met"] is False
-    flagged = reachable.proba >= reachable.estimator.deployed_threshold_
-    np.testing.assert_array_equal(flagged, X["x"].iloc[test].to_numpy() == 1)  # max recall at precision ≥ 0.3
+ALL_STEPS = ["none", "threshold:f1", "threshold:precision>=0.8", "threshold:recall>=0.8", "threshold:alert=0.1",
+             "threshold:cost=10", "calibrate:sigmoid", "calibrate:isotonic", "calibrate:ensemble-sigmoid", "prior"]
 
 
-def test_isotonic_calibration_repairs_oversampled_probabilities() -> None:
-    eces = {"none": [], "calibrate:isotonic": []}
-    for seed in range(3):
-        data, train, test = _fold("keel:yeast3", seed)
-        for step in eces:
-            fitted = _fit(data, train, test, "random-over", step)
-            eces[step].append(expected_calibration_error(data.y[test], fitted.proba))
-            if step != "none":
-                assert fitted.extra["model_prior"] == pytest.approx(data.y[train].mean())
-    # over-sampling to 1:1 inflates probabilities about 8-fold on this IR-8 dataset; calibration fixes it
-    assert np.mean(eces["calibrate:isotonic"]) < 0.5 * np.mean(eces["none"])
+def test_every_cell_is_one_plus_k_fits_whatever_the_steps(counting: Path, tmp_path: Path) -> None:
+    run_grid(_grid(["none", "threshold:f1"]), tmp_path / "one", n_jobs=2)
+    one = _fits(counting)
+    assert one == 12 * (1 + 3)  # 2 datasets × 2 strategies × 3 folds, each 1 final + 3 inner fits
+    counting.unlink()
+    run_grid(_grid(ALL_STEPS), tmp_path / "many", n_jobs=2)
+    assert _fits(counting) == one  # nine steps cost no extra fit
+    derived = read_derived(tmp_path / "many")
+    assert len(derived) == 12 * 8 + 6  # 8 steps each, `prior` only on random-under
+    assert set(derived["status"]) == {"ok"}
 
 
-@pytest.mark.parametrize(("strategy", "params"), [("random-over", {}), ("class-weight", {}),
-                                                   ("class-weight", {"ratio": 2.0}), ("random-under", {})])
-def test_prior_correction_by_bayes_rule(strategy: str, params: dict) -> None:
-    data, train, test = _fold("keel:yeast3")
-    fitted = _fit(data, train, test, strategy, "prior", params)
-    true_prior = float(data.y[train].mean())
-    expected_trained = {"ratio": 2.0 * true_prior / (2.0 * true_prior + 1 - true_prior)} if params else {}
-    report = fitted.extra["posthoc_report"]
-    assert report["true_prior"] == pytest.approx(true_prior)
-    assert report["trained_prior"] == pytest.approx(expected_trained.get("ratio", 0.5), abs=1e-3)
-    raw = fitted.estimator.estimator_.predict_proba(data.X.iloc[test])[:, 1]
-    odds_ratio = (true_prior / (1 - true_prior)) / (report["trained_prior"] / (1 - report["trained_prior"]))
-    np.testing.assert_allclose(fitted.proba, odds_ratio * raw / (odds_ratio * raw + 1 - raw), rtol=1e-12)
-    # calibration in the large: the corrected mean probability is near the prevalence, the raw one is not
-    prevalence = data.y[test].mean()
-    assert abs(fitted.proba.mean() - prevalence) < abs(raw.mean() - prevalence)
-    assert fitted.extra["model_prior"] == pytest.approx(true_prior)
+def test_adding_inner_folds_and_steps_to_a_finished_store(counting: Path, tmp_path: Path) -> None:
+    """A finished store without inner folds: adding a post-hoc step fits only the inner models (k per
+    cell) and leaves every stored test prediction as it was; adding another step then fits nothing."""
+    results = tmp_path / "r"
+    run_grid(_grid(["none"]), results, n_jobs=2)
+    assert _fits(counting) == 12
+    before = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
+    cells_before = read_cells(results).set_index("key")
+    counting.unlink()
+    summary = run_grid(_grid(["none", "threshold:f1"]), results, n_jobs=2)
+    assert _fits(counting) == 12 * 3 and summary.inner_only == 12
+    after = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+    cells_after = read_cells(results).set_index("key")
+    pd.testing.assert_series_equal(cells_before["ap"], cells_after["ap"])
+    assert (cells_after["inner_folds"] == 3).all()
+    counting.unlink()
+    summary = run_grid(_grid(["none", "threshold:f1", "calibrate:sigmoid", "prior"]), results, n_jobs=2)
+    assert _fits(counting) == 0 and sum(summary.counts.values()) == 0
+    assert summary.derived_from_store == {"ok": 12 + 6}
+    assert len(read_derived(results)) == 12 * 2 + 6
 
 
-def test_posthoc_applicability_is_a_stated_skip() -> None:
-    data, train, test = _fold("keel:yeast3")
-    with pytest.raises(NotApplicable, match="trains on the data's own prior"):
-        _fit(data, train, test, "none", "prior")
-    with pytest.raises(NotApplicable, match="does not train at a known class prior"):
-        _fit(data, train, test, "focal", "prior", model="lightgbm")
-    # 7 positives in the training fold: SMOTE with k=5 fits the fold but not the inner 3-fold training sets
-    y = data.y.copy()
-    positives = np.flatnonzero(y == 1)
-    y[positives[9:]] = 0  # keep 9 positives: 7 in the training fold of this split
-    train, test = next(StratifiedKFold(4, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
-    assert y[train].sum() == 7
-    fit_on_fold("logreg", "smote", {}, "none", data.X, y, [], train, test, 7)  # fine without inner CV
-    with pytest.raises(NotApplicable, match=r"needs at least 6 positives .*found 4 .*inner training sets of posthoc"):
-        fit_on_fold("logreg", "smote", {}, "threshold:f1", data.X, y, [], train, test, 7)
-    shrunk = fit_on_fold("logreg", "smote", {"few_positives": "shrink"}, "threshold:f1", data.X, y, [], train, test, 7)
-    assert shrunk.extra["effective_params"]["k_neighbors"] == 3
-    assert shrunk.extra["adapted"] == ["k_neighbors 5 → 3: only 4 positives in the training fold (rule "
-                                       "few_positives = shrink: k = n_pos − 1)"]
+def test_inner_folds_of_another_k_are_refused(counting: Path, tmp_path: Path) -> None:
+    run_grid(_grid(["none", "threshold:f1"]), tmp_path / "r", n_jobs=1, backend="sequential")
+    with pytest.raises(StoreError, match="its cells have inner_folds = 3, the grid asks for 4"):
+        run_grid(_grid(["none", "threshold:f1"], inner="inner_folds = 4"), tmp_path / "r", backend="sequential")
 
 
-def test_run_stores_threshold_and_deployed_metrics(tmp_path: Path) -> None:
-    grid = parse_grid(GRID.replace('{name = "smote", k_neighbors = 3}', '"class-weight"')
-                      .replace('"threshold : precision >= 0.90"', '"threshold:f1"'))
-    run_grid(grid, tmp_path / "r", backend="sequential")
-    cells = read_cells(tmp_path / "r")
-    assert set(cells["status"]) == {"ok"} and len(cells) == 2 * 3 * 3
-    tuned = cells[cells["label"].str.endswith("+threshold:f1")]
-    plain = cells[~cells["label"].str.contains("+", regex=False)]
-    assert plain["f1@deployed"].isna().all()  # no threshold chosen, no deployed metrics
-    predictions = read_predictions(tmp_path / "r")
-    for _, row in tuned.iterrows():
-        extra = json.loads(row["extra"])
-        assert extra["posthoc"] == "threshold:f1" and 0 < extra["threshold"] < 1
-        rows = predictions[predictions["key"] == row["key"]]
-        expected = threshold_metrics(rows["y_true"].to_numpy(), rows["proba"].to_numpy(), extra["threshold"], "")
-        assert row["f1@deployed"] == pytest.approx(expected["f1"])
-        assert row["alert_rate@deployed"] == pytest.approx(expected["alert_rate"])
-    calibrated = cells[cells["label"].str.endswith("+calibrate:isotonic")]
-    assert calibrated["extra"].map(lambda e: json.loads(e)["posthoc"]).eq("calibrate:isotonic").all()
+# --- derived results equal a recomputation from what the store holds -------------------------------
+
+@pytest.fixture(scope="module")
+def derived_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    grid = parse_grid(GRID.replace('"threshold : precision >= 0.90", "calibrate:isotonic"',
+                                   ", ".join(f'"{s}"' for s in ALL_STEPS[1:]))
+                      .replace('datasets = ["keel:glass1"]', 'datasets = ["keel:glass1", "keel:yeast3"]')
+                      .replace('{name = "smote", k_neighbors = 3}', '"random-over"'), "g.toml")
+    results = tmp_path_factory.mktemp("derived") / "r"
+    run_grid(grid, results, n_jobs=2)
+    return results
 
 
-def test_parse_posthoc_canonical_text() -> None:
-    assert parse_posthoc(" threshold : alert = 0.050 ").text == "threshold:alert=0.05"
-    assert parse_posthoc("threshold:recall>=.8").params == {"objective": "recall", "level": 0.8}
-    assert parse_posthoc("none").text == "none" and parse_posthoc("prior").text == "prior"
+def test_thresholds_are_an_exact_search_on_the_stored_inner_predictions(derived_store: Path) -> None:
+    cells = read_cells(derived_store).set_index("key")
+    derived = read_derived(derived_store)
+    inner = read_inner_predictions(derived_store)
+    test = read_predictions(derived_store)
+    checked = 0
+    for row in derived[derived["posthoc"].str.startswith("threshold")].itertuples(index=False):
+        objective, _, level = row.posthoc.removeprefix("threshold:").replace(">=", "=").partition("=")
+        own = inner[row.key]
+        choice = choose_threshold(own.y_true, own.proba, objective, float(level) if level else None)
+        assert row.threshold == choice.threshold and row.outcome == choice.outcome
+        rows = test[test["key"] == row.key]
+        expected = threshold_metrics(rows["y_true"].to_numpy(), rows["proba"].to_numpy(), choice.threshold, "@deployed")
+        for name, value in expected.items():
+            stored = derived.loc[(derived["key"] == row.key) & (derived["posthoc"] == row.posthoc), name].iloc[0]
+            assert (np.isnan(value) and np.isnan(stored)) or stored == pytest.approx(value, abs=1e-12), name
+        report = json.loads(row.report)
+        assert report["inner_alert_rate"] == pytest.approx(np.mean(own.proba >= choice.threshold))
+        assert report["test_alert_rate"] == pytest.approx(np.mean(rows["proba"].to_numpy() >= choice.threshold))
+        checked += 1
+    assert checked == 2 * 2 * 3 * 5
+    # a threshold label carries only what a threshold changes: no AP, no calibration, no @0.5
+    thresholds = derived[derived["posthoc"] == "threshold:f1"]
+    assert thresholds["ap"].isna().all() and thresholds["brier"].isna().all()
+    assert thresholds["f1@0.5"].isna().all() and thresholds["f1@deployed"].notna().all()
+    assert cells["f1@deployed"].equals(cells["f1@0.5"])  # a label without a threshold step deploys 0.5
 
 
-def test_a_constant_model_leaves_no_threshold_to_choose() -> None:
-    """LightGBM cannot split the ~38-row balanced sets random-under leaves in yeast6's inner folds
-    (min_child_samples=20; the 56-row outer set is fine): a stated skip for threshold steps, which
-    would otherwise fail the same way on every re-run."""
-    data = load_dataset("keel:yeast6")
-    train, test = next(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(data.y)), data.y))
-    assert np.ptp(_fit(data, train, test, "random-under", "none", model="lightgbm").proba) > 0
-    for step in ("threshold:f1", "threshold:alert=0.05"):
-        with pytest.raises(NotApplicable, match="predicts a constant in the inner folds"):
-            _fit(data, train, test, "random-under", step, model="lightgbm")
+def test_sigmoid_keeps_the_ranking_isotonic_does_not(derived_store: Path) -> None:
+    derived = read_derived(derived_store)
+    assert derived.loc[derived["posthoc"] == "calibrate:sigmoid", "ap"].isna().all()
+    assert derived.loc[derived["posthoc"] == "calibrate:sigmoid", "brier"].notna().all()
+    assert derived.loc[derived["posthoc"] == "calibrate:isotonic", "ap"].notna().all()
+
+
+def test_prior_correction_uses_the_recorded_training_prior(derived_store: Path) -> None:
+    cells = read_cells(derived_store)
+    over = cells[cells["strategy"] == "random-over"]
+    assert (over["prior_rule"] == "measured").all() and np.allclose(over["training_prior"], 0.5, atol=0.01)
+    assert (cells.loc[cells["strategy"] == "none", "prior_rule"] == "data").all()
+    corrected = read_derived_probabilities(derived_store, "prior")
+    assert set(corrected) == set(over["key"])  # `prior` is derived for random-over only
+    inner = read_inner_predictions(derived_store)
+    test = read_predictions(derived_store)
+    for row in over.itertuples(index=False):
+        proba = test.loc[test["key"] == row.key, "proba"].to_numpy()
+        train_prior = float(np.mean(inner[row.key].y_true))
+        np.testing.assert_allclose(corrected[row.key][0], adjust_prior(proba, row.training_prior, train_prior),
+                                   rtol=1e-12)
+
+
+class LogitScores(ClassifierMixin, BaseEstimator):
+    """A model whose `decision_function` is logit p, so scikit-learn's Platt scaling works on logit p."""
+
+    def __init__(self, estimator: BaseEstimator) -> None:
+        self.estimator = estimator
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> "LogitScores":
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.estimator_.predict(X)
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        return logit(np.clip(self.predict_proba(X)[:, 1], 1e-15, 1 - 1e-15))
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_derived_calibration_is_calibrated_classifier_cv_without_ensemble(derived_store: Path, method: str) -> None:
+    """The stored derived probabilities equal scikit-learn's CalibratedClassifierCV(ensemble=False) fitted
+    on the training fold with the same inner folds (to 1e-9): the runner's inner fits are its
+    cross-validation, and its final model is the refit."""
+    cells = read_cells(derived_store)
+    calibrated = read_derived_probabilities(derived_store, f"calibrate:{method}")
+    data = load_dataset("keel:glass1")
+    for row in cells[(cells["dataset"] == "keel:glass1") & (cells["strategy"] == "none")].itertuples(index=False):
+        train, test = fold_indices(data.y, 3, 1, 3, "keel:glass1", row.repeat, row.fold)
+        seed = _cell_seed(row)
+        ctx = TrainingContext(len(train), int(data.y[train].sum()), tuple(data.X.columns), ())
+        pipeline = get_strategy("none").build(get_model("logreg"), {}, ctx, seed)
+        inner = StratifiedKFold(3, shuffle=True, random_state=derive_seed("inner", seed))
+        reference = CalibratedClassifierCV(LogitScores(pipeline), method=method, cv=inner, ensemble=False)
+        reference.fit(data.X.iloc[train], data.y[train])
+        expected = reference.predict_proba(data.X.iloc[test])[:, 1]
+        np.testing.assert_allclose(calibrated[row.key][0], expected, atol=1e-9)
+
+
+def _cell_seed(row: object) -> int:
+    """The seed the runner gave this cell (from the same spec as its key)."""
+    cell = Cell(row.dataset, ModelConfig(row.model, {}, row.model),  # type: ignore[attr-defined]
+                StrategyConfig(row.strategy, json.loads(row.params), row.label),  # type: ignore[attr-defined]
+                row.repeat, row.fold, 3, 3, 1)  # type: ignore[attr-defined]
+    assert cell.key == row.key  # type: ignore[attr-defined]
+    return cell.seed

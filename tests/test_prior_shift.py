@@ -188,18 +188,12 @@ def test_em_on_a_reweighted_fold_estimates_every_shifted_prior_at_once() -> None
     assert estimate == pytest.approx(targets, abs=0.012)
 
 
-def test_model_prior_rules() -> None:
-    assert model_prior("undersampling", {"sampling_ratio": 1.0}, {}, 0.1) == (0.5, "sampling_ratio")
-    prior, rule = model_prior("oversampling", {"sampling_ratio": 0.5}, {}, 0.1)
-    assert (prior, rule) == (pytest.approx(1 / 3), "sampling_ratio")
-    # a ratio below the fold's own minority/majority leaves the prior as it is
-    assert model_prior("oversampling", {"sampling_ratio": 0.1}, {}, 0.4)[0] == pytest.approx(0.4)
-    assert model_prior("weighting", {"ratio": "balanced"}, {}, 0.07) == (pytest.approx(0.5), "class_weight")
-    assert model_prior("weighting", {"ratio": 9.0}, {}, 0.1)[0] == pytest.approx(0.5)
-    assert model_prior("none", {}, {}, 0.1) == (0.1, "data")
-    assert model_prior("undersampling", {"sampling_ratio": 1.0}, {}, 0.1, shifts_prior=False) == (0.1, "data")
-    assert model_prior("loss", {"gamma": 2}, {}, 0.1) == (0.1, "assumed")
-    assert model_prior("undersampling", {"sampling_ratio": 1.0}, {"training_prior": 0.45}, 0.1) == (0.45, "recorded")
-    # post-hoc calibration of an under-sampled model records the data's prior: that wins over the rule
-    assert model_prior("undersampling", {"sampling_ratio": 1.0}, {"model_prior": 0.1}, 0.1) == (0.1, "recorded")
-    assert model_prior("loss", {}, {"model_prior": None}, 0.1) == (0.1, "assumed")
+def test_model_prior_is_what_the_cell_recorded() -> None:
+    """Analysis takes the prior each cell recorded (no strategy registry); a cell with no known prior
+    is assumed to predict at the training fold's prevalence, and says so."""
+    assert model_prior(0.5, "measured", 0.1) == (0.5, "measured")
+    assert model_prior(0.45, "weights", 0.1) == (0.45, "weights")
+    assert model_prior(0.1, "data", 0.1) == (0.1, "data")
+    assert model_prior(None, "unknown", 0.1) == (0.1, "assumed")
+    assert model_prior(1.0, "declared", 0.2) == (0.2, "assumed")  # not a usable prior
+    assert model_prior(0.3, "no-such-rule", 0.2) == (0.2, "assumed")

@@ -15,7 +15,7 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.grid import load_grid
 from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_datasets, read_predictions, store_path
+from benchmarks.store import read_cells, read_datasets, read_inner_predictions, read_predictions, store_path
 from tests.helpers import comparable
 
 
@@ -102,15 +102,19 @@ def test_inner_folds_store_training_fold_oof_predictions(tiny_grid_file: Path, t
     run_grid(grid, tmp_path / "r", n_jobs=1)
     cells = read_cells(tmp_path / "r")
     ok = cells[cells["status"] == "ok"]
-    train = read_predictions(tmp_path / "r", table="train_predictions")
+    inner = read_inner_predictions(tmp_path / "r")
     test = read_predictions(tmp_path / "r")
-    assert set(train["key"]) == set(ok["key"])
+    assert set(inner) == set(ok["key"]) and (ok["inner_folds"] == 3).all()
     n_rows = read_datasets(tmp_path / "r").set_index("name")["n"]
     for key, dataset in ok[["key", "dataset"]].itertuples(index=False):
-        train_rows = train.loc[train["key"] == key, "row_index"].to_numpy()
+        own = inner[key]
         test_rows = test.loc[test["key"] == key, "row_index"].to_numpy()
-        assert not set(train_rows) & set(test_rows)  # training-fold rows only
-        assert len(set(train_rows)) == len(train_rows)  # each training row predicted exactly once
-        assert len(train_rows) + len(test_rows) == n_rows[dataset]
-    assert train["proba"].between(0, 1).all()
-    assert 0.6 < roc_auc_score(train["y_true"], train["proba"]) < 1.0  # informative, not in-sample perfect
+        assert not set(own.row_index) & set(test_rows)  # training-fold rows only
+        assert len(set(own.row_index)) == len(own.row_index)  # each training row predicted exactly once
+        assert len(own.row_index) + len(test_rows) == n_rows[dataset]
+        assert sorted(set(own.fold)) == [0, 1, 2] and own.test_proba.shape == (3, len(test_rows))
+        assert np.bincount(own.fold).min() >= len(own.fold) // 3  # stratified parts of equal size
+    every = np.concatenate([own.proba for own in inner.values()])
+    labels = np.concatenate([own.y_true for own in inner.values()])
+    assert ((every >= 0) & (every <= 1)).all()
+    assert 0.6 < roc_auc_score(labels, every) < 1.0  # informative, not in-sample perfect

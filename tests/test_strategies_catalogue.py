@@ -84,11 +84,11 @@ def test_shrink_is_recorded_with_the_cell() -> None:
     train, test = np.arange(60)[np.r_[0:45]], np.arange(45, 60)
     y[:] = 0
     y[[1, 2, 3, 4, 50, 55]] = 1
-    fitted = fit_on_fold("logreg", "smote", {"few_positives": "shrink"}, "none", X, y, [], train, test, 1)
+    fitted = fit_on_fold("logreg", "smote", {"few_positives": "shrink"}, X, y, [], train, test, 1)
     assert fitted.extra["effective_params"] == {"sampling_ratio": 1.0, "k_neighbors": 3, "few_positives": "shrink"}
     assert fitted.extra["adapted"][0].startswith("k_neighbors 5 → 3: only 4 positives")
     with pytest.raises(NotApplicable, match="needs at least 6 positives"):
-        fit_on_fold("logreg", "smote", {}, "none", X, y, [], train, test, 1)
+        fit_on_fold("logreg", "smote", {}, X, y, [], train, test, 1)
 
 
 def test_sampling_ratio_already_reached_is_a_skip() -> None:
@@ -100,18 +100,18 @@ def test_sampling_ratio_already_reached_is_a_skip() -> None:
 
 def test_measured_prior_of_a_cleaning_method() -> None:
     """Tomek links remove a data-dependent number of negatives; the pipeline's counter records it."""
-    fitted = fit_on_fold("logreg", "tomek-links", {}, "none", *DATA["numeric"], TRAIN, TEST, 1)
+    fitted = fit_on_fold("logreg", "tomek-links", {}, *DATA["numeric"], TRAIN, TEST, 1)
     X, y, _ = DATA["numeric"]
     prep = fitted.estimator.named_steps["prep"]
     _, y_clean = TomekLinks().fit_resample(prep.transform(X.iloc[TRAIN]), y[TRAIN])
-    assert fitted.extra["model_prior"] == pytest.approx(y_clean.mean())
-    assert fitted.extra["model_prior"] > y[TRAIN].mean()
+    assert fitted.training_prior == pytest.approx(y_clean.mean())
+    assert fitted.training_prior > y[TRAIN].mean()
 
 
 # --- weighting ------------------------------------------------------------------------------------
 
 def _weighted(model: str, params: dict[str, Any]) -> Any:
-    return fit_on_fold(model, "class-weight", params, "none", *DATA["numeric"], TRAIN, TEST, 1)
+    return fit_on_fold(model, "class-weight", params, *DATA["numeric"], TRAIN, TEST, 1)
 
 
 def test_class_weight_reaches_each_models_knob() -> None:
@@ -120,14 +120,14 @@ def test_class_weight_reaches_each_models_knob() -> None:
     assert _weighted("xgboost", {}).estimator.named_steps["model"].get_params()["scale_pos_weight"] == balanced
     lgbm = _weighted("lightgbm", {"knob": "is_unbalance"})
     assert lgbm.estimator.named_steps["model"].booster_.params["is_unbalance"] is True
-    assert lgbm.extra["model_prior"] == pytest.approx(0.5)
+    assert lgbm.training_prior == pytest.approx(0.5)
     assert _weighted("logreg", {"ratio": 3}).estimator.named_steps["model"].class_weight == {0: 1.0, 1: 3.0}
     by_sample = _weighted("logreg", {"ratio": 3, "knob": "sample_weight"})
     assert isinstance(by_sample.estimator.named_steps["model"], PositiveClassWeighted)
     # for logistic regression, class_weight is sample weighting: both knobs give the same model
     np.testing.assert_allclose(by_sample.proba, _weighted("logreg", {"ratio": 3}).proba, rtol=1e-6)
     prior = y.mean()
-    assert _weighted("logreg", {"ratio": 3}).extra["model_prior"] == pytest.approx(3 * prior / (3 * prior + 1 - prior))
+    assert _weighted("logreg", {"ratio": 3}).training_prior == pytest.approx(3 * prior / (3 * prior + 1 - prior))
 
 
 def test_class_weight_knob_mistakes() -> None:
@@ -162,24 +162,21 @@ def test_balanced_ensembles_declare_that_they_replace_the_model() -> None:
     for name in ("balanced-random-forest", "balanced-bagging", "easy-ensemble", "rusboost"):
         assert get_strategy(name).replaces_model and get_strategy(name).family == "ensemble"
     assert get_strategy("balanced-random-forest").supported_models == ("random-forest",)
-    fitted = fit_on_fold("logreg", "easy-ensemble", {"n_estimators": 3}, "none", *DATA["numeric"], TRAIN, TEST, 1)
+    fitted = fit_on_fold("logreg", "easy-ensemble", {"n_estimators": 3}, *DATA["numeric"], TRAIN, TEST, 1)
     members = fitted.estimator.named_steps["model"].estimators_
     assert len(members) == 3 and type(members[0].steps[-1][1]).__name__ == "LogisticRegression"
-    assert fitted.extra["model_prior"] == 0.5
+    assert fitted.training_prior == 0.5
 
 
 def test_registration_refuses_what_could_leak_or_mislead() -> None:
     class Peeks(Strategy):
         name, family, uses_full_dataset = "test-peeks", "oversampling", True
 
-    class Late(Strategy):
-        name, family, defaults, added_params = "test-late", "none", {"x": 1}, {"x": 2}
-
     class Posthoc(Strategy):
         name, family = "test-posthoc", "posthoc"
 
     for cls, message in [(Peeks, "only an anti-pattern may use the full dataset"),
-                         (Late, "added parameter 'x' must have default 2"), (Posthoc, "register_posthoc")]:
+                         (Posthoc, "register_posthoc")]:
         with pytest.raises(TypeError, match=message):
             register_strategy(cls)
 

@@ -9,24 +9,24 @@ The fast suite uses one model per strategy (the cheapest it supports); every mod
 """
 from __future__ import annotations
 
+import json
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.fit_cell import fit_on_fold
+from foundation.metrics import METRIC_KINDS
 from strategies import MODELS, POSTHOC, STRATEGIES, TrainingContext, get_model, get_strategy
 from strategies.base import FAMILIES, NotApplicable
+from strategies.posthoc import PosthocInput, parse_posthoc
 from tests.helpers import (DATA, TEST, TRAIN, check_probabilities, cheapest, fit, first_fit, fitted_depends_on_test_rows,
                            models_of, tiny_data)
 
 STRATEGY_NAMES = list(STRATEGIES)
 ALL_PAIRS = [(s, m) for s in STRATEGY_NAMES for m in models_of(s)]
-POSTHOC_STEPS = ["threshold:f1", "threshold:precision>=0.8", "threshold:recall>=0.8", "threshold:alert=0.1",
-                 "calibrate:sigmoid", "calibrate:isotonic", "prior"]
-assert {s.split(":")[0] for s in POSTHOC_STEPS} == set(POSTHOC) - {"none"}, "a post-hoc step has no contract case"
-POSTHOC_BASES = ["none", "class-weight", "random-over", "smote"]
 
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
@@ -103,7 +103,7 @@ def test_cannot_apply_says_why_and_never_fails_otherwise(name: str) -> None:
         X, y, categorical = tiny_data(kind, n=n, n_pos=n_pos, seed=3)
         train, test = next(StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(n), y))
         try:
-            fitted = fit_on_fold(model, name, {}, "none", X, y, categorical, train, test, 1)
+            fitted = fit_on_fold(model, name, {}, X, y, categorical, train, test, 1)
         except NotApplicable as exc:
             reason = str(exc)
             assert reason.strip() and "\n" not in reason, f"{name}: empty or multi-line skip reason {reason!r}"
@@ -116,24 +116,64 @@ def test_cannot_apply_says_why_and_never_fails_otherwise(name: str) -> None:
         assert ok or (isinstance(reason, str) and reason.strip() and "\n" not in reason)
 
 
-POSTHOC_CASES = [(step, base) for step in POSTHOC_STEPS for base in POSTHOC_BASES]
+# --- post-hoc steps: every registered step, on stored-prediction inputs ------------------------------
+
+STEP_EXAMPLES = [text for _, step in POSTHOC.items() for text in step.examples if text != "none"]
 
 
-@pytest.mark.parametrize(("step", "base"), POSTHOC_CASES, ids=[f"{b}+{s}" for s, b in POSTHOC_CASES])
-def test_posthoc_step_contract(step: str, base: str) -> None:
-    """Every post-hoc step composes with weighting and resampling: valid probabilities, fitted on the
-    training rows only (threshold and calibration included), picklable — or a stated skip."""
-    try:
-        kind, fitted = first_fit(base, "logreg", step)
-    except pytest.fail.Exception:
-        if step == "prior" and base == "none":  # nothing to undo: a skip with its reason
-            with pytest.raises(NotApplicable, match="prior correction would change nothing"):
-                fit(base, "logreg", "numeric", step)
-            return
-        raise
-    check_probabilities(fitted, kind)
-    assert not fitted_depends_on_test_rows(base, "logreg", step)
-    restored = pickle.loads(pickle.dumps(fitted.estimator))
-    np.testing.assert_array_equal(restored.predict_proba(DATA[kind][0].iloc[TEST])[:, 1], fitted.proba)
-    if step.startswith("threshold"):
-        assert 0 <= getattr(fitted.estimator, "deployed_threshold_") <= 1
+def posthoc_input(seed: int = 0, n_train: int = 150, n_test: int = 60, k: int = 3) -> PosthocInput:
+    """Stored predictions as a cell keeps them: informative scores with ties, inner fold ids, and each
+    inner model's test scores close to the final model's."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n_train) < 0.2).astype(np.int8)
+    scores = np.round(np.clip(0.15 + 0.5 * y + rng.normal(0, 0.2, n_train), 0, 1), 2)
+    test = np.clip(rng.random(n_test) * 0.8 + 0.1, 0, 1)
+    inner_test = np.clip(test + rng.normal(0, 0.02, (k, n_test)), 0, 1)
+    folds = np.resize(np.arange(k, dtype=np.int8), n_train)
+    return PosthocInput(y, scores, folds, inner_test, test, float(y.mean()), 0.5)
+
+
+def test_every_step_has_contract_examples() -> None:
+    names = {text.split(":")[0] for text in STEP_EXAMPLES}
+    assert names == set(POSTHOC) - {"none"}, "a registered post-hoc step declares no example"
+
+
+@pytest.mark.parametrize("text", STEP_EXAMPLES)
+def test_posthoc_step_contract(text: str) -> None:
+    """Every post-hoc step, on stored predictions: valid probabilities and threshold, deterministic,
+    the same spelling back from its canonical text, and choices made on the training fold's inner
+    predictions only: each test row's output depends on that row's scores alone (permuting or
+    changing other test rows changes nothing for it), so no step can peek at the test fold."""
+    spec = parse_posthoc(text)
+    assert spec.text == text and parse_posthoc(spec.text) == spec
+    step = POSTHOC.get(spec.step)
+    assert step.description and step.syntax and "\n" not in step.description
+    assert step.changes(spec.params) <= set(METRIC_KINDS)
+    data = posthoc_input()
+    out = step.evaluate(spec.params, data)
+    proba = np.asarray(out.test_proba)
+    assert proba.shape == data.test_scores.shape and np.all(np.isfinite(proba))
+    assert proba.min() >= 0 and proba.max() <= 1
+    assert isinstance(out.threshold, float) and not np.isnan(out.threshold)
+    assert out.outcome in ("", "met", "unreachable", "over budget") and json.dumps(out.report)
+    again = step.evaluate(spec.params, data)
+    np.testing.assert_array_equal(again.test_proba, proba)
+    order = np.random.default_rng(1).permutation(len(data.test_scores))
+    permuted = replace(data, test_scores=data.test_scores[order], inner_test_scores=data.inner_test_scores[:, order])
+    moved = step.evaluate(spec.params, permuted)
+    np.testing.assert_allclose(moved.test_proba, proba[order], rtol=0, atol=1e-12)
+    assert moved.threshold == out.threshold
+    changed = data.test_scores.copy()
+    changed[:20] = 1 - changed[:20]
+    other = step.evaluate(spec.params, replace(data, test_scores=changed))
+    np.testing.assert_allclose(other.test_proba[20:], proba[20:], rtol=0, atol=1e-12)
+    assert other.threshold == out.threshold
+
+
+@pytest.mark.parametrize("name", [name for name in POSTHOC if name != "none"])
+def test_posthoc_applies_says_why(name: str) -> None:
+    step = POSTHOC.get(name)
+    params = parse_posthoc(step.examples[0]).params
+    for strategy_name in STRATEGY_NAMES:
+        ok, reason = step.applies(get_strategy(strategy_name), params)
+        assert ok or (reason.strip() and "\n" not in reason)

@@ -13,10 +13,10 @@ from scipy.special import expit, logit
 from analysis.budget import budget_table, plot_budget, run_budget
 from analysis.calibration import calibration_table, run_calibration
 from analysis.stress import prior_estimates, robustness_leaderboard, run_stress, stress_table
-from analysis.thresholds import threshold_for_precision
 from benchmarks.grid import parse_grid
 from benchmarks.runner import run_grid
-from benchmarks.store import CellResult, Store, read_cells, read_predictions
+from benchmarks.store import CellResult, DerivedResult, InnerPredictions, Store, read_cells, read_inner_predictions
+from foundation.posthoc import choose_threshold
 from tests.helpers import TINY_GRID
 
 INNER_GRID = TINY_GRID.replace("n_repeats = 2\n", "n_repeats = 2\ninner_folds = 3\n")
@@ -58,9 +58,9 @@ def test_thresholds_are_chosen_on_training_predictions_only(tiny_inner: Path, ti
     target = rows[rows["threshold_source"] == "target"]
     assert len(target) > len(rows) / 2
     assert (target["promised_precision"] >= 0.9).all()
-    train = read_predictions(tiny_inner, list(target["key"][:5]), table="train_predictions")
-    for key, part in train.groupby("key"):
-        expected = threshold_for_precision(part["y_true"].to_numpy(), part["proba"].to_numpy(), 0.9)
+    inner = read_inner_predictions(tiny_inner, list(target["key"][:5]))
+    for key, own in inner.items():
+        expected = choose_threshold(own.y_true, own.proba, "precision", 0.9).threshold
         assert target.set_index("key").loc[key, "threshold"] == expected
 
 
@@ -125,14 +125,16 @@ def test_a_store_without_training_predictions_still_gives_every_threshold_free_n
 
 # --- hand-built stores -----------------------------------------------------------------------------
 
-def _put_fold(store: Store, key: str, strategy: str, label: str, params: dict, extra: dict, y: np.ndarray,
-              proba: np.ndarray, fold: int, train: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+def _put_fold(store: Store, key: str, strategy: str, label: str, params: dict, y: np.ndarray, proba: np.ndarray,
+              fold: int, train: tuple[np.ndarray, np.ndarray] | None = None, training_prior: float = 0.5,
+              derived: list[DerivedResult] | None = None) -> None:
+    inner = None if train is None else InnerPredictions(
+        3, np.arange(len(train[0])), train[0], np.resize(np.arange(3, dtype=np.int8), len(train[0])), train[1],
+        np.zeros((3, len(y))))
     store.put(CellResult(key=key, dataset="synthetic", model="logreg", strategy=strategy, label=label, params=params,
-                         repeat=0, fold=fold, status="ok", metrics={}, extra=extra,
-                         row_index=np.arange(len(y)), y_true=y, proba=proba,
-                         train_row_index=None if train is None else np.arange(len(train[0])),
-                         train_y_true=None if train is None else train[0],
-                         train_proba=None if train is None else train[1]))
+                         repeat=0, fold=fold, status="ok", family="undersampling", training_prior=training_prior,
+                         prior_rule="measured", row_index=np.arange(len(y)), y_true=y, proba=proba, inner=inner,
+                         inner_status="ok" if inner is not None else "", derived=derived or []))
 
 
 def _calibrated(n: int, prior: float, rng: np.random.Generator, model_prior: float) -> tuple[np.ndarray, np.ndarray]:
@@ -149,30 +151,30 @@ def hand_store(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     path = tmp_path / "hand"
     with Store(path) as store:
-        store.set_meta("spec", {"metrics": {"ece_bins": 10}})
-        store.put_dataset("synthetic", {"n": 8000, "n_pos": 800})
+        store.begin_run({"metrics": {"ece_bins": 10}}, {}, "test", 0)
+        store.put_dataset("synthetic", "fingerprint", {"n": 8000, "n_pos": 800})
         y, p = _calibrated(4000, 0.1, rng, 0.5)
-        _put_fold(store, "posthoc", "random-under", "random-under+threshold:f1", {"sampling_ratio": 1.0},
-                  {"threshold": 0.8, "model_prior": 0.5}, y, p, fold=0)
+        _put_fold(store, "posthoc", "random-under", "random-under", {"sampling_ratio": 1.0}, y, p, fold=0,
+                  derived=[DerivedResult("posthoc", "threshold:f1", "ok", outcome="met", threshold=0.8)])
         train = _calibrated(4000, 0.1, rng, 0.5)
         y, p = _calibrated(4000, 0.1, rng, 0.5)
-        _put_fold(store, "plain", "random-under", "random-under", {"sampling_ratio": 1.0}, {}, y, p, fold=1,
-                  train=train)
+        _put_fold(store, "plain", "random-under", "random-under", {"sampling_ratio": 1.0}, y, p, fold=1, train=train)
     return path
 
 
 def test_posthoc_threshold_and_recorded_prior_are_used(hand_store: Path) -> None:
-    folds = run_stress(hand_store, "1", 0.9).folds.set_index(["key", "correction"])
-    posthoc = folds.loc[("posthoc", "none")]
+    folds = run_stress(hand_store, "1", 0.9).folds.set_index(["key", "strategy", "correction"])
+    posthoc = folds.loc[("posthoc", "random-under+threshold:f1", "none")]
     assert posthoc["threshold_source"] == "posthoc" and posthoc["threshold"] == 0.8
-    assert posthoc["prior_rule"] == "recorded" and posthoc["model_prior"] == 0.5
+    assert posthoc["prior_rule"] == "measured" and posthoc["model_prior"] == 0.5
     assert np.isnan(posthoc["promised_precision"])  # no training predictions to promise from
-    plain = folds.loc[("plain", "none")]
-    assert plain["threshold_source"] == "target" and plain["prior_rule"] == "sampling_ratio"
+    assert folds.loc[("posthoc", "random-under", "none"), "threshold_source"] == "unavailable"
+    plain = folds.loc[("plain", "random-under", "none")]
+    assert plain["threshold_source"] == "target" and plain["prior_rule"] == "measured"
     # the model was trained at 0.5: correcting to the data's prior removes its miscalibration
-    assert folds.loc[("plain", "known"), "ece"] < 0.3 * plain["ece"]
+    assert folds.loc[("plain", "random-under", "known"), "ece"] < 0.3 * plain["ece"]
     # EM from the unlabelled fold finds the data's prior (≈ 0.1) from the 0.5-calibrated scores
-    assert folds.loc[("plain", "em"), "em_estimate"] == pytest.approx(0.1, abs=0.02)
+    assert folds.loc[("plain", "random-under", "em"), "em_estimate"] == pytest.approx(0.1, abs=0.02)
 
 
 def test_calibration_correction_undoes_the_training_prior(hand_store: Path) -> None:

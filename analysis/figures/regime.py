@@ -13,6 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from analysis.figures.context import FigureContext
 from analysis.figures.improvement import deltas
 from analysis.figures.pr_curves import no_data_figure
+from foundation.families import family_order
 from foundation.metrics import metric_direction, short_name
 
 REGIME_METRIC = "ap"
@@ -20,15 +21,6 @@ PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # 10, 100 rather than 10¹
 #: minor ticks labelled at 2× and 5× a power of ten only, so they do not run into each other
 SPARSE = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:e}"[0] in "25" else "")
 MIN_TREND_POINTS = 8
-
-
-def family_order(family: str) -> tuple[int, str]:
-    """Families in the registry's order (weighting, undersampling, …), unknown ones last."""
-    try:
-        from strategies.base import FAMILIES
-    except Exception:  # the strategies package failed to import: alphabetical is fine
-        FAMILIES = ()
-    return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), family)
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

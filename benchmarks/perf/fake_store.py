@@ -18,8 +18,10 @@ import numpy as np
 
 from benchmarks.store import CellResult, Store
 
-#: Real strategy names (so families resolve) and one that is not registered (family "unknown").
+#: Real strategy names with their families, and one of a family the analysis does not know.
 BASE_STRATEGIES = ("class-weight", "random-under", "random-over", "smote", "retired-sampler")
+FAMILY = {"none": "none", "class-weight": "weighting", "random-under": "undersampling", "random-over": "oversampling",
+          "smote": "oversampling", "retired-sampler": "unknown"}
 MODELS = ("logreg", "lightgbm", "xgboost", "random-forest", "svm", "knn")
 
 
@@ -57,16 +59,16 @@ def write_fake_store(results_dir: str | Path, n_datasets: int = 100, n_strategie
                          for name, label in labels}
     with Store(results_dir) as store:
         store.conn.execute("PRAGMA synchronous=OFF")  # a throw-away store: no fsync per cell
-        store.set_meta("spec", {"name": results_dir.name, "seed": seed, "datasets": names, "models": models,
-                                "strategies": [{"name": n, "label": lab, "params": {}} for n, lab in labels],
-                                "cv": {"n_splits": n_folds, "n_repeats": 1},
-                                "metrics": {"recall_at_precision": [0.8, 0.9], "precision_at_recall": [0.8],
-                                            "ece_bins": 10}})
-        store.set_meta("environment", {"python": "fake", "platform": "fake", "packages": {}, "git_commit": None})
+        spec = {"name": results_dir.name, "seed": seed, "datasets": names, "models": models,
+                "strategies": [{"name": n, "label": lab, "params": {}} for n, lab in labels],
+                "cv": {"n_splits": n_folds, "n_repeats": 1, "inner_folds": 0},
+                "metrics": {"recall_at_precision": [0.8, 0.9], "precision_at_recall": [0.8], "ece_bins": 10}}
+        store.begin_run(spec, {"python": "fake", "platform": "fake", "packages": {}, "git_commit": None}, "fake", 0)
+        store.set_meta("expected_cells", n_datasets * len(models) * len(labels) * n_folds)
         for d, name in enumerate(names):
             prevalence = 1 / (1 + ir[d])
             n_pos = max(n_folds, int(round(prevalence * n_test * n_folds)))
-            store.put_dataset(name, {"name": name, "n": n_test * n_folds, "d": 10, "n_pos": n_pos,
+            store.put_dataset(name, _key(name), {"name": name, "n": n_test * n_folds, "d": 10, "n_pos": n_pos,
                                      "ir": round(float(ir[d]), 2), "missing_rate": 0.0, "source": "fake",
                                      "n_categorical": 0, "license": "synthetic", "origin": "benchmarks/perf/fake_store.py"})
             hardness = rng.normal(0, 0.5)
@@ -86,7 +88,8 @@ def _fake_cell(rng: np.random.Generator, dataset: str, model: str, strategy: str
                quality: float, y: np.ndarray, shift: float, fail: bool) -> CellResult:
     key = _key(dataset, model, label, fold)
     common = dict(key=key, dataset=dataset, model=model, strategy=strategy, label=label,
-                  params={}, repeat=0, fold=fold)
+                  params={}, repeat=0, fold=fold, family=FAMILY.get(strategy, "unknown"), fingerprint=_key(dataset),
+                  anti_pattern=strategy == "leaky-smote")
     if fail:
         status = ("error", "timeout", "skipped")[int(rng.integers(3))]
         return CellResult(**common, status=status, message=f"fake {status}")
@@ -104,7 +107,10 @@ def _fake_cell(rng: np.random.Generator, dataset: str, model: str, strategy: str
                "precision_at_recall0.8": skill ** 1.5, "f1@0.5": float(np.clip(skill - 0.1 * shift, 0, 1)),
                "mcc@0.5": skill - 0.2, "balanced_accuracy@0.5": 0.5 + 0.4 * skill, "precision@0.5": skill,
                "recall@0.5": skill, "alert_rate@0.5": prevalence}
+    metrics.update({name.replace("@0.5", "@deployed"): value for name, value in list(metrics.items())
+                    if name.endswith("@0.5")})
     return CellResult(**common, status="ok", metrics={k: float(v) for k, v in metrics.items()},
+                      training_prior=prevalence, prior_rule="data",
                       fit_seconds=float(rng.lognormal(-3 + 0.5 * len(strategy) / 10, 0.3)),
                       predict_seconds=float(rng.lognormal(-5, 0.3)), row_index=np.arange(fold * len(y), (fold + 1) * len(y)),
                       y_true=y, proba=proba)

@@ -83,22 +83,22 @@ def cheapest(name: str) -> str:
     return models_of(name)[0]
 
 
-def fit(strategy: str, model: str, kind: str, posthoc: str = "none", seed: int = 1,
+def fit(strategy: str, model: str, kind: str, seed: int = 1,
         data: tuple[pd.DataFrame, np.ndarray, list[str]] | None = None) -> FoldFit:
     X, y, categorical = data or DATA[kind]
-    return fit_on_fold(model, strategy, {}, posthoc, X, y, categorical, TRAIN, TEST, seed)
+    return fit_on_fold(model, strategy, {}, X, y, categorical, TRAIN, TEST, seed)
 
 
 @lru_cache(maxsize=None)
-def first_fit(strategy: str, model: str, posthoc: str = "none") -> tuple[str, FoldFit]:
+def first_fit(strategy: str, model: str) -> tuple[str, FoldFit]:
     """The first contract dataset the strategy applies to, and the fit on it; fails with every reason."""
     reasons = []
     for kind in KINDS:
         try:
-            return kind, fit(strategy, model, kind, posthoc)
+            return kind, fit(strategy, model, kind)
         except NotApplicable as exc:
             reasons.append(f"{kind}: {exc}")
-    pytest.fail(f"{strategy} ({posthoc}) with {model} applies to none of the contract datasets: {reasons}")
+    pytest.fail(f"{strategy} with {model} applies to none of the contract datasets: {reasons}")
 
 
 def altered_test_rows(kind: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
@@ -122,9 +122,9 @@ def check_probabilities(fitted: FoldFit, kind: str) -> None:
     assert list(fitted.estimator.classes_) == [0, 1]
 
 
-def fitted_depends_on_test_rows(name: str, model: str, posthoc: str = "none") -> bool:
-    kind, fitted = first_fit(name, model, posthoc)
-    other = fit(name, model, kind, posthoc, data=altered_test_rows(kind))
+def fitted_depends_on_test_rows(name: str, model: str) -> bool:
+    kind, fitted = first_fit(name, model)
+    other = fit(name, model, kind, data=altered_test_rows(kind))
     X_train = DATA[kind][0].iloc[TRAIN]
     return not np.array_equal(fitted.estimator.predict_proba(X_train), other.estimator.predict_proba(X_train))
 
