@@ -44,7 +44,7 @@ def load_results(results_dir: Path, model: str | None, include_anti_patterns: bo
     from foundation.names import UnknownNameError, unknown_name_message
 
     run = RunResults.load(results_dir, include_anti_patterns)
-    if run.cells.empty:
+    if run.results.empty:
         raise UserError(f"{results_dir}: the store holds no cells yet; run a grid into it first (imbench run GRID)")
     if model is not None and model not in run.models:
         raise UnknownNameError(unknown_name_message("model in this store", model, run.models))
@@ -62,12 +62,12 @@ def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None =
     from imbench.tables import rich_table
 
     run = RunResults.load(results_dir, include_anti_patterns)
-    if run.cells.empty:
+    if run.results.empty:
         console.print("no cells stored yet")
         return []
     if model is not None:
         run = load_results(results_dir, model, include_anti_patterns)
-    cells = run.cells[run.cells["model"] == model] if model else run.cells
+    cells = run.results[run.results["model"] == model] if model else run.results
     check_metric(cells, metric)
     options = {"failed": failed, "alpha": alpha}
     boards = (grouped_leaderboards(cells, dataset_groups(run.datasets, by), metric, **options) if by
@@ -122,8 +122,8 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
     from foundation.names import UnknownNameError, unknown_name_message
 
     run = load_results(results_dir, model, include_anti_patterns)
-    check_metric(run.cells, metric)
-    names = sorted(run.cells["dataset"].unique())
+    check_metric(run.results, metric)
+    names = sorted(run.results["dataset"].unique())
     if dataset is not None and dataset not in names:
         raise UnknownNameError(unknown_name_message("dataset in this store", dataset, names))
     return FigureContext(run, metric=metric, dataset=dataset, model=model, failed=failed, alpha=alpha)

@@ -37,7 +37,7 @@ class FigureContext:
 
     @property
     def cells(self) -> pd.DataFrame:
-        cells = self.run.cells
+        cells = self.run.results
         return cells[cells["model"] == self.model] if self.model else cells
 
     @property
