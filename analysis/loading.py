@@ -81,6 +81,15 @@ class RunResults:
         return cls(results_dir, results, datasets, meta, left_out, expected_cells(meta.get("spec")), stored)
 
     @property
+    def planned_folds(self) -> int | None:
+        """Folds × repeats per dataset the spec plans (None when it does not say)."""
+        cv = (self.meta.get("spec") or {}).get("cv") or {}
+        try:
+            return int(cv["n_splits"]) * int(cv["n_repeats"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
     def completeness(self) -> tuple[int, int] | None:
         """(stored final cells N, planned cells M) when the spec says M, for "incomplete: N of M cells"."""
         return None if self.expected_cells is None else (self.stored_cells, self.expected_cells)
@@ -136,7 +145,7 @@ def results_frame(cells: pd.DataFrame) -> pd.DataFrame:
                "prior": every - {"ranking"}, "threshold": {"decision@deployed", "reference"}}
     frame = cells.copy()
     parts = frame["label"].astype(str).str.split("+", n=1)
-    frame["base_label"], frame["posthoc"] = parts.str[0], parts.str[1].fillna("none")
+    frame["base_label"], frame["posthoc"] = parts.str[0], parts.str[1].astype(object).fillna("none")
     frame["family"] = frame["strategy"].map({s: family_of(s) for s in frame["strategy"].unique()})
     frame["anti_pattern"] = anti_pattern_rows(frame) if len(frame) else pd.Series(dtype=bool)
     frame["degenerate"], frame["outcome"] = False, ""
