@@ -81,9 +81,9 @@ def coverage_table(results: pd.DataFrame, metric: str, folds: pd.Series | None =
     table["folds"] = grouped["fold_id"].nunique()
     table["value"] = grouped["value"].mean()
     combos = results[["model", "label"]].drop_duplicates()
-    full = pd.MultiIndex.from_tuples(
-        [(d, m, lab) for d in sorted(results["dataset"].unique()) for m, lab in combos.itertuples(index=False)],
-        names=KEYS)
+    datasets = np.sort(results["dataset"].unique())
+    full = pd.MultiIndex.from_arrays([np.repeat(datasets, len(combos)), np.tile(combos["model"].to_numpy(), len(datasets)),
+                                      np.tile(combos["label"].to_numpy(), len(datasets))], names=KEYS)
     table = table.reindex(full)
     counts = [c for c in table.columns if c != "value"]
     table[counts] = table[counts].fillna(0).astype(np.int64)
@@ -103,8 +103,8 @@ def wide(coverage: pd.DataFrame, column: str) -> pd.DataFrame:
 def lacking_counts(states: pd.DataFrame) -> pd.DataFrame:
     """(model, label) × LACKING: how many datasets each label lacks, by reason, from a dataset ×
     (model, label) state table."""
-    counts = states.apply(lambda column: column.value_counts()).T.fillna(0).astype(int)
-    return counts.reindex(columns=list(LACKING), fill_value=0)
+    counts = {reason: (states == reason).sum() for reason in LACKING}
+    return pd.DataFrame(counts, index=states.columns).fillna(0).astype(int)
 
 
 def describe_lacks(row: pd.Series, total: int) -> str:

@@ -271,21 +271,19 @@ def _baseline_problem(baseline: Baseline, ranked: list[tuple[str, str]], states:
 def _board_datasets(states: pd.DataFrame, required: list[tuple[str, str]], ranked: list[tuple[str, str]],
                     usable: set[str]) -> tuple[list[str], dict[str, str]]:
     """The datasets where every required column is usable (and some ranked column complete), and the
-    others with the first reason found, e.g. `smote: skipped`."""
-    kept, dropped = [], {}
+    others with the first reasons found, e.g. `smote: skipped`."""
     if not ranked:
-        return kept, dropped
+        return [], {}
     part = states[required]
-    ok = part.isin(usable).all(axis=1) & (states[ranked] == COMPLETE).any(axis=1)
-    for dataset in states.index:
-        if ok[dataset]:
-            kept.append(dataset)
-            continue
-        bad = part.loc[dataset][~part.loc[dataset].isin(usable)]
+    fine = part.isin(usable)
+    ok = fine.all(axis=1) & (states[ranked] == COMPLETE).any(axis=1)
+    dropped = {}
+    for dataset in states.index[~ok.to_numpy()]:  # only the datasets left out are described
+        bad = part.loc[dataset][~fine.loc[dataset]]
         reasons = [f"{_name(c, ranked)}: {state}" for c, state in bad.items()]
-        dropped[dataset] = "; ".join(reasons[:2]) + (f" and {len(reasons) - 2} more" if len(reasons) > 2 else "") \
-            if reasons else "every compared strategy failed"
-    return kept, dropped
+        dropped[dataset] = ("; ".join(reasons[:2]) + (f" and {len(reasons) - 2} more" if len(reasons) > 2 else "")
+                            if reasons else "every compared strategy failed")
+    return list(states.index[ok.to_numpy()]), dropped
 
 
 def _name(column: tuple[str, str], ranked: list[tuple[str, str]]) -> str:

@@ -144,13 +144,14 @@ def results_frame(cells: pd.DataFrame) -> pd.DataFrame:
     carried = {"none": every, "calibrate:isotonic": every, "calibrate:sigmoid": every - {"ranking"},
                "prior": every - {"ranking"}, "threshold": {"decision@deployed", "reference"}}
     frame = cells.copy()
-    parts = frame["label"].astype(str).str.split("+", n=1)
-    frame["base_label"], frame["posthoc"] = parts.str[0], parts.str[1].astype(object).fillna("none")
+    split = {label: (label.split("+", 1) + ["none"])[:2] for label in frame["label"].unique()}  # few labels, many rows
+    frame["base_label"] = frame["label"].map({label: parts[0] for label, parts in split.items()})
+    frame["posthoc"] = frame["label"].map({label: parts[1] for label, parts in split.items()})
     frame["family"] = frame["strategy"].map({s: family_of(s) for s in frame["strategy"].unique()})
     frame["anti_pattern"] = anti_pattern_rows(frame) if len(frame) else pd.Series(dtype=bool)
     frame["degenerate"], frame["outcome"] = False, ""
     metrics = metric_columns(frame)
-    is_threshold = frame["posthoc"].str.startswith("threshold")
+    is_threshold = frame["posthoc"].isin([p for p in frame["posthoc"].unique() if p.startswith("threshold")])
     for name in [m for m in metrics if metric_kind(m) == "decision@0.5"]:
         deployed = name.replace("@0.5", "@deployed")
         fill = frame[name].where(~is_threshold)
