@@ -250,8 +250,11 @@ def failures_section(ctx: FigureContext, out_dir: Path) -> str:
     failed = cells[cells["status"] != "ok"]
     columns = ["dataset", "model", "label", "repeat", "fold", "status", "message", "key"]
     failed[columns].rename(columns={"label": "strategy"}).to_csv(out_dir / "failures.csv", index=False)
+    degenerate = int((cells["degenerate"].astype(bool) & (cells["status"] == "ok")).sum())
+    constant = (f'<p class="warn">{degenerate:,} ok cells are degenerate (the fit predicted a single value); the '
+                "leaderboards count them per label.</p>" if degenerate else "")
     if failed.empty:
-        return "<p>No failures: every cell is ok.</p>"
+        return "<p>No failures: every cell is ok.</p>" + constant
     summary = (failed.groupby(["model", "label"])["status"].value_counts().unstack(fill_value=0)
                .reset_index().rename(columns={"label": "strategy"}))
     detail = (failed.groupby(["dataset", "model", "label", "status"])
@@ -263,7 +266,7 @@ def failures_section(ctx: FigureContext, out_dir: Path) -> str:
     detail["message"] = detail["message"].astype(str).str.slice(0, 160)
     return (f"<p>{len(failed):,} of {len(cells):,} cells did not succeed. Error, timeout and crashed cells are "
             f"retried by the next run; skipped cells (the strategy cannot apply) are final. In the leaderboards "
-            f"{esc(ctx.failed)} applies.</p><h3>Per model and strategy</h3>" + frame_html(summary)
+            f"{esc(ctx.failed)} applies.</p>" + constant + "<h3>Per model and strategy</h3>" + frame_html(summary)
             + "<h3>Per dataset (first message)</h3>" + frame_html(detail.head(MAX_FAILURE_ROWS)) + more)
 
 
