@@ -8,6 +8,7 @@ why, tests that could not run, degenerate fits, undefined precisions, and a part
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from analysis.coverage import LACKING, alert_column
@@ -16,17 +17,21 @@ from foundation.metrics import metric_direction
 if TYPE_CHECKING:
     from analysis.leaderboard import Leaderboard
 
-#: Names listed in one note before "and N more".
+#: Names the terminal lists in one note before "and N more" (the Markdown and HTML files list all).
 SHOWN = 6
 
 
-def board_notes(board: "Leaderboard") -> list[str]:
-    """Every note of `board`, most important first."""
-    lines = [_incomplete(board), _ranking(board), _comparisons(board), *_untested(board),
+def board_notes(board: "Leaderboard", shown: int | None = SHOWN) -> list[str]:
+    """Every note of `board`, most important first; lists of names cut after `shown` (None: all)."""
+    def listed(names: list[str]) -> str:
+        return _listed(names, shown)
+
+    lines = [_incomplete(board), _ranking(board), _comparisons(board), *_untested(board, listed),
              board.friedman.describe() + ("; ≈best: within CD of the best mean rank"
                                           if board.friedman.applicable else ""),
-             f"failure policy ({board.policy}): {_policy(board)}.", _dropped(board), *_left_out(board),
-             *_lacking(board), *_degenerate(board), _no_alert(board), _references(board)]
+             f"failure policy ({board.policy}): {_policy(board)}.", _dropped(board, listed),
+             *_left_out(board, listed), *_lacking(board), *_degenerate(board), _no_alert(board, listed),
+             _references(board, listed)]
     return [line for line in lines if line]
 
 
@@ -34,9 +39,10 @@ def _who(board: "Leaderboard", model: str, label: str) -> str:
     return label if not board.pooled else f"{model}/{label}"
 
 
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
-    return shown + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+def _listed(names: list[str], shown: int | None) -> str:
+    if shown is None or len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
 
 
 def _incomplete(board: "Leaderboard") -> str:
@@ -66,7 +72,7 @@ def _comparisons(board: "Leaderboard") -> str:
             f"signed-rank tests are paired by dataset, {tests}.")
 
 
-def _untested(board: "Leaderboard") -> list[str]:
+def _untested(board: "Leaderboard", listed: Callable[[list[str]], str]) -> list[str]:
     """Tests that could not run, grouped by reason (instead of a p-value that would read as a verdict)."""
     if "wilcoxon_note" not in board.table or board.baseline_problem:
         return []
@@ -75,7 +81,7 @@ def _untested(board: "Leaderboard") -> list[str]:
         note = getattr(row, "wilcoxon_note", "")
         if isinstance(note, str) and note and note != "is the baseline":
             by_reason[note].append(_who(board, row.model, row.strategy))
-    return [f"Wilcoxon not run for {_listed(names)}: {reason}." for reason, names in by_reason.items()]
+    return [f"Wilcoxon not run for {listed(names)}: {reason}." for reason, names in by_reason.items()]
 
 
 def _policy(board: "Leaderboard") -> str:
@@ -84,14 +90,14 @@ def _policy(board: "Leaderboard") -> str:
     return FAILURE_POLICIES[board.policy] + "; skipped cells and missing folds always take the dataset out"
 
 
-def _dropped(board: "Leaderboard") -> str:
+def _dropped(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
     if not board.dropped:
         return ""
     items = [f"{dataset} ({why})" for dataset, why in board.dropped.items()]
-    return f"left out {len(items)} of {board.datasets_total} datasets: {_listed(items)}."
+    return f"left out {len(items)} of {board.datasets_total} datasets: {listed(items)}."
 
 
-def _left_out(board: "Leaderboard") -> list[str]:
+def _left_out(board: "Leaderboard", listed: Callable[[list[str]], str]) -> list[str]:
     by_reason: dict[str, list[str]] = defaultdict(list)
     for item in board.left_out:
         lacks = f" ({item.lacks})" if item.lacks else ""
@@ -100,9 +106,9 @@ def _left_out(board: "Leaderboard") -> list[str]:
     for reason, names in by_reason.items():
         if reason.startswith("does not carry"):
             out.append(f"not in this board ({reason}; a post-hoc step carries only the metrics it can change): "
-                       f"{_listed(names)}.")
+                       f"{listed(names)}.")
         else:
-            out.append(f"not ranked ({reason}): {_listed(names)}.")
+            out.append(f"not ranked ({reason}): {listed(names)}.")
     return out
 
 
@@ -131,7 +137,7 @@ def _degenerate(board: "Leaderboard") -> list[str]:
             "(degenerate fits, ranked with what they scored)." for row in rows.itertuples(index=False)]
 
 
-def _no_alert(board: "Leaderboard") -> str:
+def _no_alert(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
     t = board.table
     if alert_column(board.metric) is None or "no_alert" not in t or not (t["no_alert"] > 0).any():
         return ""
@@ -139,13 +145,13 @@ def _no_alert(board: "Leaderboard") -> str:
     items = [f"{_who(board, r.model, r.strategy)} in {int(r.no_alert)} of {int(r.cells)} cells"
              for r in rows.itertuples(index=False)]
     return (f"{board.metric} is undefined where nothing was flagged (no alert), never counted as 0; those folds are "
-            f"left out of the fold means: {_listed(items)}.")
+            f"left out of the fold means: {listed(items)}.")
 
 
-def _references(board: "Leaderboard") -> str:
+def _references(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
     t = board.table
     names = [_who(board, r.model, r.strategy) for r in t[t["role"] == "reference"].itertuples(index=False)]
     if not names:
         return ""
-    return f"reference rows (chance, family `baseline`): {_listed(names)}; shown below the board, never ranked or tested."
+    return f"reference rows (chance, family `baseline`): {listed(names)}; shown below the board, never ranked or tested."
 

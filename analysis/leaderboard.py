@@ -117,10 +117,12 @@ class Leaderboard:
             return ""
         return f"incomplete: {self.completeness[0]:,} of {self.completeness[1]:,} cells"
 
-    def notes(self) -> list[str]:
+    def notes(self, every_name: bool = False) -> list[str]:
+        """What the numbers mean and what was left out (`analysis.board_notes`); long lists of names
+        are cut for the terminal unless `every_name`."""
         from analysis.board_notes import board_notes
 
-        return board_notes(self)
+        return board_notes(self, None) if every_name else board_notes(self)
 
     def deltas(self) -> pd.DataFrame:
         """Long table (dataset, model, strategy, delta) of each compared label minus its baseline on the

@@ -116,7 +116,7 @@ def write_leaderboards(boards: list[Leaderboard], out_dir: Path, stem: str) -> l
 
 def board_markdown(board: Leaderboard) -> str:
     table = display_board(board, wide=True).to_markdown(index=False, floatfmt=".3f")
-    notes = "\n".join(f"- {line}" for line in board.notes())
+    notes = "\n".join(f"- {line}" for line in board.notes(every_name=True))
     return f"## {board_title(board)}\n\n{table}\n\n{notes}"
 
 

@@ -227,7 +227,7 @@ def leaderboards_section(ctx: FigureContext, out_dir: Path) -> str:
 
 
 def board_html(board: Leaderboard, metric: str) -> str:
-    notes = "".join(f"<li>{esc(line)}</li>" for line in board.notes())
+    notes = "".join(f"<li>{esc(line)}</li>" for line in board.notes(every_name=True))
     return (f"<h3>{esc(board_title(board))} — {esc(metric_direction(metric))} is better</h3>"
             + frame_html(display_board(board, wide=True)) + f'<ul class="notes">{notes}</ul>')
 

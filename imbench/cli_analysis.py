@@ -63,6 +63,7 @@ def print_leaderboard(results_dir: Path, metric: str | None = None, model: str |
                       pool_models: bool = False) -> list[Path]:
     """Print the leaderboards of a results folder, one per model (or one pooled); with `write_files`,
     also CSV and Markdown in the report folder. `imbench run` calls this at the end of a run."""
+    from analysis.baseline import parse_baseline
     from analysis.leaderboard import CoverageCache, check_metric, dataset_groups, grouped_leaderboards, leaderboards
     from analysis.loading import RunResults
     from analysis.outputs import board_title, display_board, file_stem, report_dir, write_leaderboards
@@ -76,7 +77,8 @@ def print_leaderboard(results_dir: Path, metric: str | None = None, model: str |
         run = load_results(results_dir, model, include_anti_patterns)
     metric = metric or "ap"
     check_metric(run.results, metric)
-    options = {"failed": failed, "alpha": alpha, "baseline": baseline, "completeness": run.completeness,
+    chosen = parse_baseline(baseline, run.models, run.labels)  # checked once, against every label of the run
+    options = {"failed": failed, "alpha": alpha, "baseline": chosen, "completeness": run.completeness,
                "pool_models": pool_models and model is None, "models": [model] if model else None}
     boards = (grouped_leaderboards(run.results, dataset_groups(run.datasets, by), metric,
                                    planned_folds=run.planned_folds, **options) if by
