@@ -60,7 +60,10 @@ def comparison_columns(values: pd.DataFrame, baseline_values: pd.DataFrame, metr
     baseline column, or every column when `tests` is False, gets empty comparison columns."""
     rows = {}
     for column in values.columns:
-        if not tests or column not in baseline_values.columns:
+        if not tests:
+            continue
+        if column not in baseline_values.columns:
+            rows[column] = {"wilcoxon_note": f"no {baseline.describe()} with every fold to compare with"}
             continue
         if baseline.column_for(column[0]) == column:
             rows[column] = {"baseline": str(baseline), "delta_mean": 0.0, "delta_median": 0.0,
