@@ -250,7 +250,7 @@ def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str |
     for name in [m for m in headline if m != metric and m in results.columns]:
         table[name] = cache.wide(name)[1].reindex(index=kept, columns=table.index).mean()
     table = pd.concat([table, _reference_rows(means.loc[kept, references], metric, families)])
-    table = _with_counts(table, cache.table(metric), lacks, values)
+    table = _with_counts(table, cache.table(metric), lacks, means.loc[kept, ranked + references])
     table.index = table.index.set_names(["model", "strategy"])
     return Leaderboard(metric, table.reset_index(), ranks, values, friedman, nemenyi, failed, alpha, baseline, model,
                        group, len(states.index), dropped, left_out, baseline_values, problem, completeness)
@@ -322,10 +322,11 @@ def _reference_rows(values: pd.DataFrame, metric: str, families: pd.Series) -> p
 
 def _with_counts(table: pd.DataFrame, coverage: pd.DataFrame, lacks: pd.DataFrame, values: pd.DataFrame
                  ) -> pd.DataFrame:
-    """Datasets compared and ranked last, datasets lacking by reason, and cell counts (incl. degenerate)."""
+    """Datasets with a value and (ranked rows) ranked last, datasets lacking by reason, and cell counts
+    (incl. degenerate)."""
     rows = list(table.index)
     table["datasets"] = values.notna().sum().reindex(rows).fillna(0).astype(int)
-    table["failed_datasets"] = values.isna().sum().reindex(rows).fillna(0).astype(int)
+    table["failed_datasets"] = values.isna().sum().reindex(rows).where(table["role"] == "ranked", 0).fillna(0).astype(int)
     lacks = lacks.reindex(rows).fillna(0).astype(int)
     table = table.join(lacks.add_prefix("lacks_").rename(columns=lambda c: c.replace(" ", "_")))
     cells = coverage.groupby(level=["model", "label"])[["cells", "degenerate", "no_alert", "skipped", "failed"]].sum()
