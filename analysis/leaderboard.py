@@ -1,14 +1,22 @@
-"""Leaderboards from stored cells: mean ranks over datasets with the statistics to trust them.
+"""Leaderboards from the results frame: mean ranks over datasets with the statistics to trust them.
 
-Folds are averaged within each dataset first, because datasets — not folds — are the independent
-units. Then, per model × strategy: mean rank (1 = best), mean and median of the metric with a 95 %
-bootstrap interval over datasets, win/tie/loss and a Holm-corrected Wilcoxon signed-rank test
-against the baseline (`none`) on the same model, paired by dataset; and across all of them the
-Friedman test with Nemenyi's critical difference (`analysis.statistics`).
+A board ranks the labels of one model by one metric (`leaderboards(..., pool_models=True)` gives one
+board over every model × label instead). It is *paired and complete*: folds are averaged within each
+dataset (datasets, not folds, are the independent units), and a dataset enters the board only when
+every compared label — and the baseline — has all its folds there (`analysis.coverage`). What is left
+out is said, per label, in the notes (`analysis.board_notes`):
 
-Failures are part of the result: a model × strategy *failed on a dataset* when any of its cells
-there is not ok (error, timeout, crashed or skipped), because a mean over fewer folds would no longer
-be paired with the others. What happens then is the failure policy (`FAILURE_POLICIES`).
+- a label that does not carry the metric (a threshold step does not change AP) is not in the board;
+- a label with no dataset where it has every fold (a combination skipped everywhere) is not ranked;
+- labels of family `baseline` (chance references) are shown below the ranked rows, never ranked or tested;
+- a data-dependent skip takes the dataset out of the board, never ranks the label as a loss;
+- failures follow the policy: `drop` (default) leaves those datasets out, `rank-last` keeps them and
+  ranks the failed label last there.
+
+Per compared label: mean rank (1 = best), mean and median of the metric with a 95 % bootstrap
+interval over datasets, Δ mean and median, win/tie/loss and a Wilcoxon signed-rank test against the
+baseline (`analysis.baseline`), Holm-corrected over the board; across the board, Friedman's test with
+Nemenyi's critical difference (`analysis.statistics`). Degenerate fits are counted per label.
 """
 from __future__ import annotations
 
@@ -18,29 +26,32 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.baseline import Baseline, comparison_columns, parse_baseline
+from analysis.coverage import (COMPLETE, carried_labels, coverage_table, describe_lacks, folds_per_dataset,
+                               lacking_counts, wide)
 from analysis.loading import metric_columns
-from analysis.statistics import (ALPHA, FriedmanResult, bootstrap_ci, compare_to_baseline, friedman_test, holm,
-                                 nemenyi_pvalues, rank_table)
+from analysis.statistics import ALPHA, FriedmanResult, bootstrap_ci, friedman_test, nemenyi_pvalues, rank_table
 from foundation.metrics import HEADLINE, metric_direction, unknown_metric
 from foundation.names import unknown_name_message
 
-BASELINE = "none"
 FAILURE_POLICIES = {
-    "rank-last": "a model×strategy that failed on a dataset is ranked last there (tied with the other failures); "
-                 "its mean, median and CI use the datasets where it has results",
-    "drop": "datasets where any model×strategy failed are dropped for all, so all are compared on the same datasets",
+    "drop": "datasets where a compared strategy failed are left out for all, so every strategy is compared on the "
+            "same datasets",
+    "rank-last": "a strategy that failed on a dataset is ranked last there (tied with the other failures) and loses "
+                 "its comparison; its mean, median and CI use the datasets where it has results",
 }
-DEFAULT_FAILURE_POLICY = "rank-last"
-STATUS_COLUMNS = ("error", "timeout", "crashed", "skipped")
+DEFAULT_FAILURE_POLICY = "drop"
+#: Family of chance/reference labels (a random scorer, the prior): shown, never ranked or tested.
+REFERENCE_FAMILY = "baseline"
 
 
 class AnalysisInputError(ValueError):
     """A request the stored results cannot answer (e.g. ranking by a reference value)."""
 
 
-def check_metric(cells: pd.DataFrame, metric: str) -> None:
+def check_metric(results: pd.DataFrame, metric: str) -> None:
     """Raise a one-line user error naming the closest stored metrics when `metric` is not stored."""
-    available = metric_columns(cells)
+    available = metric_columns(results)
     if metric not in available:
         raise unknown_metric(metric, available)
     if metric_direction(metric) == "target" and metric == "prevalence":
@@ -48,28 +59,19 @@ def check_metric(cells: pd.DataFrame, metric: str) -> None:
                                  "metric (e.g. ap, roc_auc, ece)")
 
 
-def per_dataset_tables(cells: pd.DataFrame, metrics: list[str]) -> dict[str, pd.DataFrame]:
-    """metric → dataset × (model, label) table of its fold-mean; NaN where that model × strategy has any
-    cell on the dataset that is not ok (it failed there). One groupby for all metrics."""
-    metrics = list(dict.fromkeys(metrics))
-    grouped = cells.assign(_ok=cells["status"] == "ok").groupby(["dataset", "model", "label"], sort=True)
-    means = grouped[metrics].mean()
-    complete = grouped["_ok"].all()
-    combos = pd.MultiIndex.from_frame(cells[["model", "label"]].drop_duplicates().sort_values(["model", "label"]))
-    datasets = sorted(cells["dataset"].unique())
-    return {metric: means[metric].where(complete).unstack(["model", "label"]).reindex(index=datasets, columns=combos)
-            for metric in metrics}
+def check_policy(policy: str) -> None:
+    if policy not in FAILURE_POLICIES:
+        raise AnalysisInputError(unknown_name_message("failure policy", policy, list(FAILURE_POLICIES)))
 
 
-def per_dataset(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The dataset × (model, label) fold-mean table of one metric (see `per_dataset_tables`)."""
-    return per_dataset_tables(cells, [metric])[metric]
+@dataclass
+class LeftOut:
+    """A label of the board's scope that is not ranked, why, and what it lacks (`3 of 24 datasets: 3 skipped`)."""
 
-
-def status_counts(cells: pd.DataFrame) -> pd.DataFrame:
-    """(model, label) × status cell counts for the failure statuses, zeros where none."""
-    counts = cells.groupby(["model", "label"])["status"].value_counts().unstack(fill_value=0)
-    return counts.reindex(columns=list(STATUS_COLUMNS), fill_value=0)
+    model: str
+    label: str
+    reason: str
+    lacks: str = ""
 
 
 @dataclass
@@ -84,120 +86,252 @@ class Leaderboard:
     nemenyi: pd.DataFrame | None
     policy: str
     alpha: float
-    baseline: str
-    dropped: list[str] = field(default_factory=list)
+    baseline: Baseline
+    #: The model whose labels are ranked; None when the board pools every model × label.
+    model: str | None = None
     group: str | None = None
+    #: Datasets in the board's scope (the group's, or the run's), compared or not.
+    datasets_total: int = 0
+    #: Datasets left out → why (which compared label lacks it, and why).
+    dropped: dict[str, str] = field(default_factory=dict)
+    left_out: list[LeftOut] = field(default_factory=list)
+    #: Datasets × compared columns: the baseline's value paired with each column (NaN where it has none).
+    baseline_values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Why there are no comparisons with the baseline ('' when there are).
+    baseline_problem: str = ""
+    #: (stored final cells, planned cells) of the run, when known.
+    completeness: tuple[int, int] | None = None
 
     @property
     def n_datasets(self) -> int:
         return len(self.ranks)
 
-    def notes(self) -> list[str]:
-        """What the numbers mean: the tests, alpha and the failure policy, in plain sentences."""
-        n_tests = int(self.table["p_wilcoxon"].notna().sum())
-        lines = [
-            f"rank: mean rank over {self.n_datasets} dataset{'' if self.n_datasets == 1 else 's'} (1 = best, ties averaged) by {self.metric} "
-            f"({metric_direction(self.metric)} is better); CI: 95 % BCa bootstrap of the mean over datasets.",
-            (f"vs `{self.baseline}`: win/tie/loss and two-sided Wilcoxon signed-rank test against `{self.baseline}` on "
-             f"the same model, paired by dataset, Holm-corrected over {n_tests} comparisons at α={self.alpha:g}."
-             if n_tests else f"vs `{self.baseline}`: no comparisons (no `{self.baseline}` baseline with results on the "
-                             "same model)."),
-            self.friedman.describe() + ("; ≈best: within CD of the best mean rank" if self.friedman.applicable else ""),
-            f"failure policy ({self.policy}): {FAILURE_POLICIES[self.policy]}.",
-        ]
-        if self.dropped:
-            shown = ", ".join(self.dropped[:5]) + (f" and {len(self.dropped) - 5} more" if len(self.dropped) > 5 else "")
-            lines.append(f"left out: {len(self.dropped)} dataset(s) ({shown}).")
-        return lines
+    @property
+    def pooled(self) -> bool:
+        return self.model is None
+
+    @property
+    def incomplete(self) -> str:
+        """`incomplete: N of M cells` when the store holds fewer final cells than its spec plans."""
+        if self.completeness is None or self.completeness[0] >= self.completeness[1]:
+            return ""
+        return f"incomplete: {self.completeness[0]:,} of {self.completeness[1]:,} cells"
+
+    def notes(self, every_name: bool = False) -> list[str]:
+        """What the numbers mean and what was left out (`analysis.board_notes`); long lists of names
+        are cut for the terminal unless `every_name`."""
+        from analysis.board_notes import board_notes
+
+        return board_notes(self, None) if every_name else board_notes(self)
+
+    def deltas(self) -> pd.DataFrame:
+        """Long table (dataset, model, strategy, delta) of each compared label minus its baseline on the
+        board's datasets where both have results (what the improvement and regime figures draw)."""
+        rows = []
+        for column in self.values.columns:
+            if column not in self.baseline_values.columns or self.baseline.column_for(column[0]) == column:
+                continue
+            delta = (self.values[column] - self.baseline_values[column]).dropna()
+            rows.append(pd.DataFrame({"dataset": delta.index, "model": column[0], "strategy": column[1],
+                                      "delta": delta.to_numpy()}))
+        empty = pd.DataFrame(columns=["dataset", "model", "strategy", "delta"])
+        return pd.concat(rows, ignore_index=True) if rows else empty
 
 
-def apply_policy(values: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, list[str]]:
-    """The datasets × strategies values to rank under `policy`, and the datasets it left out."""
-    if policy not in FAILURE_POLICIES:
-        raise AnalysisInputError(unknown_name_message("failure policy", policy, list(FAILURE_POLICIES)))
-    keep = values.notna().all(axis=1) if policy == "drop" else values.notna().any(axis=1)
-    return values[keep], list(values.index[~keep])
+class CoverageCache:
+    """Coverage tables of one results frame, per metric, shared by the boards built from it (the
+    per-model boards of a run, the headline columns, the figures)."""
+
+    def __init__(self, results: pd.DataFrame, planned_folds: int | None = None) -> None:
+        self.results = results
+        self.folds = folds_per_dataset(results, planned_folds)
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._carried: dict[str, pd.Series] = {}
+        self._wide: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def table(self, metric: str) -> pd.DataFrame:
+        if metric not in self._tables:
+            self._tables[metric] = coverage_table(self.results, metric, self.folds)
+        return self._tables[metric]
+
+    def carried(self, metric: str) -> pd.Series:
+        if metric not in self._carried:
+            self._carried[metric] = carried_labels(self.results, metric)
+        return self._carried[metric]
+
+    def has_ok(self) -> pd.Series:
+        """(model, label) → whether any of its rows is ok."""
+        if "has_ok" not in self._carried:
+            ok = self.results["status"] == "ok"
+            self._carried["has_ok"] = ok.groupby([self.results["model"], self.results["label"]]).any()
+        return self._carried["has_ok"]
+
+    def wide(self, metric: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(states, complete fold means): dataset × (model, label) tables of `metric`; a mean is NaN
+        unless the state is complete."""
+        key = f"wide:{metric}"
+        if key not in self._wide:
+            table = self.table(metric)
+            states = wide(table, "state")
+            self._wide[key] = (states, wide(table, "value").where(states == COMPLETE))
+        return self._wide[key]
 
 
-def build_leaderboard(cells: pd.DataFrame, metric: str = "ap", *, failed: str = DEFAULT_FAILURE_POLICY,
-                      alpha: float = ALPHA, baseline: str = BASELINE, headline: tuple[str, ...] = HEADLINE,
-                      seed: int = 0, n_resamples: int = 2000, group: str | None = None,
-                      tables: dict[str, pd.DataFrame] | None = None, light: bool = False,
-                      families: dict[str, str] | None = None) -> Leaderboard:
-    """The leaderboard of `cells` ranked by `metric`; one row per (model, strategy), best mean rank first.
+def leaderboards(results: pd.DataFrame, metric: str = "ap", *, pool_models: bool = False,
+                 models: list[str] | None = None, cache: CoverageCache | None = None,
+                 **options: object) -> list[Leaderboard]:
+    """One board per model (in `models` order, default every model), or one pooled board."""
+    check_metric(results, metric)
+    cache = cache or CoverageCache(results)
+    if pool_models:
+        return [build_leaderboard(results, metric, cache=cache, **options)]  # type: ignore[arg-type]
+    chosen = models if models is not None else sorted(results["model"].unique())
+    return [build_leaderboard(results, metric, model=model, cache=cache, **options)  # type: ignore[arg-type]
+            for model in chosen]
 
-    `light=True` computes ranks, means and the Friedman/Nemenyi test only — no bootstrap intervals
-    and no tests against the baseline (their columns stay empty): what the figures need, at a
-    fraction of the cost. `tables` may pass precomputed `per_dataset_tables` of these cells and
-    `families` the label → family map (else the strategy registry is asked, which imports it).
+
+def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str | None = None,
+                      failed: str = DEFAULT_FAILURE_POLICY, alpha: float = ALPHA, baseline: str | Baseline = "none",
+                      headline: tuple[str, ...] = HEADLINE, seed: int = 0, n_resamples: int = 2000,
+                      group: str | None = None, light: bool = False, cache: CoverageCache | None = None,
+                      completeness: tuple[int, int] | None = None) -> Leaderboard:
+    """The board of `model`'s labels (every model × label when `model` is None) ranked by `metric`.
+
+    `results` is the whole frame (or a dataset group of it): a `MODEL/LABEL` baseline may come from
+    another model. `light=True` skips the bootstrap intervals and the baseline tests (their columns
+    stay empty): what the figures need, at a fraction of the cost. `cache` shares coverage tables
+    between boards of the same frame.
     """
-    check_metric(cells, metric)
-    wanted = [metric] + [m for m in headline if m != metric and m in cells.columns]
-    if tables is None or any(m not in tables for m in wanted):
-        tables = per_dataset_tables(cells, wanted)
-    raw = tables[metric]
-    values, dropped = apply_policy(raw, failed)
-    ranks = rank_table(values, metric)
-    empty = ("no dataset where every model×strategy has results (try --failed rank-last)" if failed == "drop"
-             else "no dataset has results")
-    friedman = friedman_test(ranks, alpha) if len(ranks) else FriedmanResult(0, ranks.shape[1], alpha, reason=empty)
-    nemenyi = nemenyi_pvalues(ranks) if friedman.applicable else None
+    check_metric(results, metric)
+    check_policy(failed)
+    cache = cache or CoverageCache(results)
+    models = sorted(results["model"].unique())
+    baseline = parse_baseline(baseline, models, sorted(results["label"].unique()))
+    states, means = cache.wide(metric)
+    carried = cache.carried(metric)
+    families = results.drop_duplicates(["model", "label"]).set_index(["model", "label"])["family"]
 
-    out = pd.DataFrame(index=raw.columns)
-    if families is None:
-        families = (dict(cells[["label", "family"]].drop_duplicates("label").itertuples(index=False))
-                    if "family" in cells.columns else {})
-    out["family"] = [families.get(label, "unknown") for _, label in raw.columns]
+    scope = [c for c in states.columns if model is None or c[0] == model]
+    lacks = lacking_counts(states[scope])
+    has_ok = cache.has_ok()
+    candidates = [c for c in scope if carried.get(c, False)]
+    references = [c for c in candidates if families.get(c) == REFERENCE_FAMILY]
+    ranked = [c for c in candidates if c not in references and (states[c] == COMPLETE).any()]
+    left_out = []
+    for column in [c for c in scope if c not in ranked and c not in references]:
+        if has_ok.get(column, False) and not carried.get(column, False):
+            left_out.append(LeftOut(*column, f"does not carry {metric}"))
+        else:
+            reason = "no dataset with every fold" if has_ok.get(column, False) else "no ok cell"
+            left_out.append(LeftOut(*column, reason, describe_lacks(lacks.loc[column], len(states.index))))
+
+    pairs = {c: baseline.column_for(c[0]) for c in ranked}
+    usable_baselines = {b for b in set(pairs.values()) if b in states.columns and carried.get(b, False)
+                        and (states[b] == COMPLETE).any()}
+    pairs = {c: b for c, b in pairs.items() if b in usable_baselines}
+    problem = "" if pairs else _baseline_problem(baseline, ranked, states, carried, metric)
+    required = ranked + sorted(usable_baselines - set(ranked))
+    usable = {COMPLETE} | ({"failed"} if failed == "rank-last" else set())
+    kept, dropped = _board_datasets(states, required, ranked, usable)
+
+    values = means.loc[kept, ranked]
+    ranks = rank_table(values, metric)
+    empty = "no dataset where every compared strategy has all its folds" if ranked else "no strategy to rank"
+    friedman = (friedman_test(ranks, alpha) if len(ranks) and ranked
+                else FriedmanResult(len(ranks), len(ranked), alpha, reason=empty))
+    nemenyi = nemenyi_pvalues(ranks) if friedman.applicable else None
+    baseline_values = pd.DataFrame({c: means.loc[kept, b] for c, b in pairs.items()}, index=kept)
+    if pairs:
+        baseline_values.columns = pd.MultiIndex.from_tuples(list(pairs), names=["model", "label"])
+
+    table = _ranked_rows(values, ranks, metric, families, friedman, seed, n_resamples, light)
+    compared = comparison_columns(values, baseline_values, metric, baseline, alpha, tests=not light)
+    table = table.join(compared)
+    for name in [m for m in headline if m != metric and m in results.columns]:
+        table[name] = cache.wide(name)[1].reindex(index=kept, columns=table.index).mean()
+    table = pd.concat([table, _reference_rows(means.loc[kept, references], metric, families)])
+    table = _with_counts(table, cache.table(metric), lacks, means.loc[kept, ranked + references])
+    table.index = table.index.set_names(["model", "strategy"])
+    return Leaderboard(metric, table.reset_index(), ranks, values, friedman, nemenyi, failed, alpha, baseline, model,
+                       group, len(states.index), dropped, left_out, baseline_values, problem, completeness)
+
+
+def _baseline_problem(baseline: Baseline, ranked: list[tuple[str, str]], states: pd.DataFrame,
+                      carried: pd.Series, metric: str) -> str:
+    """Why no label of the board can be compared with its baseline."""
+    if not ranked:
+        return "nothing to compare"
+    wanted = sorted({baseline.column_for(m) for m, _ in ranked})
+    present = [c for c in wanted if c in states.columns]
+    if not present:
+        return f"{baseline.describe()} is not in this board's results"
+    if not any(carried.get(c, False) for c in present):
+        return f"{baseline.describe()} does not carry {metric}"
+    return f"{baseline.describe()} has no dataset with every fold"
+
+
+def _board_datasets(states: pd.DataFrame, required: list[tuple[str, str]], ranked: list[tuple[str, str]],
+                    usable: set[str]) -> tuple[list[str], dict[str, str]]:
+    """The datasets where every required column is usable (and some ranked column complete), and the
+    others with the first reasons found, e.g. `smote: skipped`."""
+    if not ranked:
+        return [], {}
+    part = states[required]
+    fine = part.isin(usable)
+    ok = fine.all(axis=1) & (states[ranked] == COMPLETE).any(axis=1)
+    dropped = {}
+    for dataset in states.index[~ok.to_numpy()]:  # only the datasets left out are described
+        bad = part.loc[dataset][~fine.loc[dataset]]
+        reasons = [f"{_name(c, ranked)}: {state}" for c, state in bad.items()]
+        dropped[dataset] = ("; ".join(reasons[:2]) + (f" and {len(reasons) - 2} more" if len(reasons) > 2 else "")
+                            if reasons else "every compared strategy failed")
+    return list(states.index[ok.to_numpy()]), dropped
+
+
+def _name(column: tuple[str, str], ranked: list[tuple[str, str]]) -> str:
+    models = {m for m, _ in ranked}
+    return column[1] if len(models) == 1 and column[0] in models else f"{column[0]}/{column[1]}"
+
+
+def _ranked_rows(values: pd.DataFrame, ranks: pd.DataFrame, metric: str, families: pd.Series,
+                 friedman: FriedmanResult, seed: int, n_resamples: int, light: bool) -> pd.DataFrame:
+    out = pd.DataFrame(index=values.columns)
+    out["family"] = [families.get(c, "unknown") for c in values.columns]
+    out["role"] = "ranked"
     out["mean_rank"] = ranks.mean() if len(ranks) else np.nan
     out[metric] = values.mean()
     out[f"{metric}_median"] = values.median()
-    intervals = [(np.nan, np.nan) if light else bootstrap_ci(values[c].to_numpy(), n_resamples=n_resamples, seed=seed)
-                 for c in values.columns]
+    intervals = [(math.nan, math.nan) if light else bootstrap_ci(values[c].to_numpy(), n_resamples=n_resamples,
+                                                                   seed=seed) for c in values.columns]
     out[f"{metric}_ci_low"] = [lo for lo, _ in intervals]
     out[f"{metric}_ci_high"] = [hi for _, hi in intervals]
-    for name in wanted[1:]:
-        out[name] = tables[name].loc[values.index].mean()
-    out = out.join(_baseline_columns(values, metric, baseline, alpha, tests=not light))
     best = out["mean_rank"].min()
-    out["within_cd_of_best"] = (out["mean_rank"] - best <= friedman.critical_difference) if friedman.applicable \
-        else pd.Series(pd.NA, index=out.index, dtype="boolean")
-    out["datasets"] = values.notna().sum()
-    out["failed_datasets"] = raw.isna().sum()
-    out = out.join(status_counts(cells)).fillna({name: 0 for name in STATUS_COLUMNS})
-    out[list(STATUS_COLUMNS)] = out[list(STATUS_COLUMNS)].astype(int)
-    out.index = out.index.set_names(["model", "strategy"])
-    table = out.sort_values(["mean_rank", "model"], kind="stable").reset_index()
-    return Leaderboard(metric, table, ranks, values, friedman, nemenyi, failed, alpha, baseline, dropped, group)
+    out["within_cd_of_best"] = ((out["mean_rank"] - best <= friedman.critical_difference) if friedman.applicable
+                                else pd.Series(pd.NA, index=out.index)).astype("boolean")
+    return out.sort_values("mean_rank", kind="stable")
 
 
-def _strategy_names(cells: pd.DataFrame, combos: pd.MultiIndex) -> list[str]:
-    name_of = cells.drop_duplicates("label").set_index("label")["strategy"]
-    return [name_of.get(label, label) for _, label in combos]
+def _reference_rows(values: pd.DataFrame, metric: str, families: pd.Series) -> pd.DataFrame:
+    out = pd.DataFrame(index=values.columns)
+    out["family"] = [families.get(c, "unknown") for c in values.columns]
+    out["role"] = "reference"
+    out[metric] = values.mean()
+    out[f"{metric}_median"] = values.median()
+    return out
 
 
-def _baseline_columns(values: pd.DataFrame, metric: str, baseline: str, alpha: float,
-                      tests: bool = True) -> pd.DataFrame:
-    """Δ, win/tie/loss, Wilcoxon p and Holm-adjusted p against the same model's baseline (empty
-    columns without `tests`)."""
-    rows = {}
-    for model, label in values.columns:
-        if not tests or label == baseline or (model, baseline) not in values.columns:
-            continue
-        comparison = compare_to_baseline(values[(model, label)], values[(model, baseline)], metric)
-        rows[(model, label)] = {f"delta_{metric}_vs_{baseline}": comparison.delta_mean, "wins": comparison.wins,
-                                "ties": comparison.ties, "losses": comparison.losses,
-                                "p_wilcoxon": comparison.p_value}
-    columns = [f"delta_{metric}_vs_{baseline}", "wins", "ties", "losses", "p_wilcoxon"]
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
-    frame = frame.reindex(values.columns)
-    for model in values.columns.get_level_values(0).unique():
-        if (model, baseline) in values.columns:
-            frame.loc[(model, baseline), f"delta_{metric}_vs_{baseline}"] = 0.0
-    frame["p_holm"] = holm(frame["p_wilcoxon"], alpha)
-    frame["significant"] = (frame["p_holm"] < alpha).where(frame["p_holm"].notna()).astype("boolean")
-    for name in ("wins", "ties", "losses"):
-        frame[name] = frame[name].astype("Int64")
-    return frame
+def _with_counts(table: pd.DataFrame, coverage: pd.DataFrame, lacks: pd.DataFrame, values: pd.DataFrame
+                 ) -> pd.DataFrame:
+    """Datasets with a value and (ranked rows) ranked last, datasets lacking by reason, and cell counts
+    (incl. degenerate)."""
+    rows = list(table.index)
+    table["datasets"] = values.notna().sum().reindex(rows).fillna(0).astype(int)
+    table["failed_datasets"] = values.isna().sum().reindex(rows).where(table["role"] == "ranked", 0).fillna(0).astype(int)
+    lacks = lacks.reindex(rows).fillna(0).astype(int)
+    table = table.join(lacks.add_prefix("lacks_").rename(columns=lambda c: c.replace(" ", "_")))
+    cells = coverage.groupby(level=["model", "label"])[["cells", "degenerate", "no_alert", "skipped", "failed"]].sum()
+    cells = cells.rename(columns={"skipped": "skipped_cells", "failed": "failed_cells"})
+    return table.join(cells.reindex(rows).fillna(0).astype(int))
 
 
 def _bands(values: pd.Series, edges: list[float], labels: list[str], unknown: str) -> pd.Series:
@@ -233,14 +367,18 @@ def dataset_groups(datasets: pd.DataFrame, by: str) -> pd.Series:
     return DATASET_GROUPS[by](datasets)
 
 
-def grouped_leaderboards(cells: pd.DataFrame, groups: pd.Series, metric: str = "ap",
-                         **options: object) -> list[Leaderboard]:
-    """One leaderboard per dataset group (band order for bands), each with its own statistics."""
-    check_metric(cells, metric)
+def grouped_leaderboards(results: pd.DataFrame, groups: pd.Series, metric: str = "ap", *,
+                         planned_folds: int | None = None, **options: object) -> list[Leaderboard]:
+    """Per dataset group (band order for bands): its boards (one per model, or pooled), each with
+    its own statistics. Folds expected per dataset are those of the whole run."""
+    check_metric(results, metric)
+    folds = folds_per_dataset(results, planned_folds)
     order = list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype) else sorted(groups.unique())
     boards = []
     for name in order:
-        part = cells[cells["dataset"].isin(groups.index[groups == name])]
+        part = results[results["dataset"].isin(groups.index[groups == name])]
         if len(part):
-            boards.append(build_leaderboard(part, metric, group=str(name), **options))  # type: ignore[arg-type]
+            cache = CoverageCache(part)
+            cache.folds = folds.reindex(sorted(part["dataset"].unique()))
+            boards += leaderboards(part, metric, cache=cache, group=str(name), **options)  # type: ignore[arg-type]
     return boards

@@ -1,8 +1,11 @@
-"""Everything analysis reads from a results folder, loaded once: the results frame (one row per cell
-and post-hoc step, `analysis.results_frame`), dataset metadata, run meta.
+"""Everything analysis reads from a results folder, loaded once: the results frame, dataset
+metadata, the run spec and how many cells the spec plans.
 
 Analysis never refits and never asks the strategy registry: every table and figure is computed from
-what the runner stored, including what each cell is (family, anti-pattern flag).
+what the runner stored, including what each cell is. Everything downstream reads
+`RunResults.results`, one row per (cell, post-hoc step) with the columns listed in `RESULT_COLUMNS`
+plus one column per metric (NaN where the row's label does not carry that metric, see
+`foundation.metrics.metric_kind`); `analysis.results_frame` builds it from the store.
 """
 from __future__ import annotations
 
@@ -13,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.results_frame import IDENTITY, results_frame
-from benchmarks.store import read_datasets, read_predictions
+from analysis.results_frame import RESULT_COLUMNS, results_frame
+from benchmarks.store import FINAL_STATUSES, read_datasets, read_predictions
 
-#: Columns of the results frame that are not metrics (identity, status and bookkeeping).
-CELL_COLUMNS = frozenset(IDENTITY) | {"extra", "finished_at"}
+#: Columns that are neither results-frame identity nor metrics (bookkeeping of the store's tables).
+STORE_ONLY_COLUMNS = ("params", "extra", "finished_at")
+CELL_COLUMNS = frozenset(RESULT_COLUMNS) | frozenset(STORE_ONLY_COLUMNS)
 FAILED_STATUSES = ("error", "timeout", "crashed", "oom")
 UNKNOWN_FAMILY = "unknown"
 
@@ -29,36 +33,49 @@ def metric_columns(cells: pd.DataFrame) -> list[str]:
 
 @dataclass
 class RunResults:
-    """A run's stored results: the results frame, dataset metadata indexed by name, and the run meta."""
+    """A run's stored results: the results frame (one row per cell and post-hoc step), dataset
+    metadata indexed by name, the run meta, and how many cells the spec plans."""
 
     results_dir: Path
-    cells: pd.DataFrame
+    results: pd.DataFrame
     datasets: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
-    #: Labels of anti-pattern strategies (e.g. leaky-smote) left out of the cells, so outputs can say so.
+    #: Labels of anti-pattern strategies (e.g. leaky-smote) left out of the results, so outputs can say so.
     anti_patterns: list[str] = field(default_factory=list)
+    #: Rows (cell × post-hoc step) the stored grid spec plans; None when the spec does not say.
+    expected_cells: int | None = None
+    #: Rows stored with a final status (ok or skipped), anti-patterns included, to set against `expected_cells`.
+    stored_cells: int = 0
 
     @classmethod
     def load(cls, results_dir: str | Path, include_anti_patterns: bool = False) -> "RunResults":
         """Read a run; anti-pattern strategies (demonstrations of a mistake) are left out unless asked for."""
         results_dir = Path(results_dir)
-        cells, meta = results_frame(str(results_dir))
+        results, meta = results_frame(results_dir)
+        stored = int(results["status"].isin(FINAL_STATUSES).sum()) if len(results) else 0
         left_out: list[str] = []
-        if not include_anti_patterns and len(cells):
-            flagged = cells["anti_pattern"]
-            left_out = sorted(cells.loc[flagged, "label"].unique())
-            cells = cells.loc[~flagged].reset_index(drop=True)
-        datasets = dataset_table(read_datasets(results_dir), cells)
-        return cls(results_dir, cells, datasets, meta, left_out)
+        if not include_anti_patterns and len(results):
+            flagged = results["anti_pattern"].astype(bool)
+            left_out = sorted(results.loc[flagged, "label"].unique())
+            results = results.loc[~flagged].reset_index(drop=True)
+        datasets = dataset_table(read_datasets(results_dir), results)
+        expected = meta.get("expected_results")
+        return cls(results_dir, results, datasets, meta, left_out,
+                   int(expected) if isinstance(expected, (int, float)) else None, stored)
 
     @property
-    def results(self) -> pd.DataFrame:
-        return self.cells
+    def planned_folds(self) -> int | None:
+        """Folds × repeats per dataset the spec plans (None when it does not say)."""
+        cv = (self.meta.get("spec") or {}).get("cv") or {}
+        try:
+            return int(cv["n_splits"]) * int(cv["n_repeats"])
+        except (KeyError, TypeError, ValueError):
+            return None
 
     @property
-    def expected_cells(self) -> int | None:
-        value = self.meta.get("expected_cells")
-        return int(value) if isinstance(value, (int, float)) else None
+    def completeness(self) -> tuple[int, int] | None:
+        """(stored final cells N, planned cells M) when the spec says M, for "incomplete: N of M cells"."""
+        return None if self.expected_cells is None else (self.stored_cells, self.expected_cells)
 
     def anti_pattern_note(self) -> str:
         """One line saying which anti-pattern strategies were left out ('' when none)."""
@@ -69,15 +86,15 @@ class RunResults:
 
     @property
     def models(self) -> list[str]:
-        return sorted(self.cells["model"].unique())
+        return sorted(self.results["model"].unique())
 
     @property
     def labels(self) -> list[str]:
-        return sorted(self.cells["label"].unique())
+        return sorted(self.results["label"].unique())
 
     def families(self) -> dict[str, str]:
-        """label → family of the strategy it was built from (stored with each cell)."""
-        pairs = self.cells[["label", "family"]].drop_duplicates("label")
+        """label → family stored with its cells."""
+        pairs = self.results[["label", "family"]].drop_duplicates("label")
         return dict(pairs.itertuples(index=False))
 
     def predictions(self, keys: list[str]) -> pd.DataFrame:

@@ -1,5 +1,6 @@
-"""Leaderboards as files: the full table as CSV (for pandas or a spreadsheet) and a readable Markdown
-version with the statistics stated under each table."""
+"""Leaderboards as text: the compact table the terminal prints (within 80 columns where the names
+allow), the wide table of the Markdown and HTML files, the full table as CSV (for pandas or a
+spreadsheet), each with the statistics and everything left out stated under it."""
 from __future__ import annotations
 
 import math
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.coverage import LACKING
 from analysis.leaderboard import Leaderboard
+from analysis.posthoc_effect import PosthocEffects
 from analysis.statistics import format_p
 from foundation.metrics import short_name
 
@@ -21,32 +24,62 @@ def report_dir(results_dir: Path, out: Path | None = None) -> Path:
     return path
 
 
-def display_board(board: Leaderboard) -> pd.DataFrame:
-    """The leaderboard with short headers and folded columns, so it reads in an 80–120 column terminal."""
+def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
+    """The board with short headers. Compact (terminal): name, rank, metric, Δ mean and median, W/T/L,
+    Holm p, ≈best, and the counts that are not all zero. `wide` (files, report) adds the model,
+    median, interval, other headline metrics, raw p, datasets and what each label lacks."""
     t, metric = board.table, board.metric
-    out = pd.DataFrame({"model": t["model"], "strategy": t["strategy"], "rank": t["mean_rank"],
-                        short_name(metric): t[metric]})
-    out["95% CI"] = [_interval(lo, hi) for lo, hi in zip(t[f"{metric}_ci_low"], t[f"{metric}_ci_high"])]
-    for name in t.columns:
-        if name not in out.columns and name in _headline_columns(t, metric, board.baseline):
+    reference = t["role"] == "reference"
+    out = pd.DataFrame(index=t.index)
+    if wide:
+        out["model"] = t["model"]
+        out["strategy"] = t["strategy"].where(~reference, t["strategy"] + " (ref)")
+    else:
+        names = [f"{m}/{s}" if board.pooled else s for m, s in zip(t["model"], t["strategy"])]
+        out["strategy"] = [f"{n} (ref)" if ref else n for n, ref in zip(names, reference)]
+    out["rank"] = t["mean_rank"]
+    out[short_name(metric)] = t[metric]
+    if wide:
+        out["median"] = t[f"{metric}_median"]
+        out["95% CI"] = [_interval(lo, hi) for lo, hi in zip(t[f"{metric}_ci_low"], t[f"{metric}_ci_high"])]
+        for name in _headline_columns(t, metric):
             out[short_name(name)] = t[name]
-    delta = f"delta_{metric}_vs_{board.baseline}"
-    out[f"Δ{short_name(metric)}"] = t[delta]
-    out["W/T/L"] = [_wtl(w, ti, lo) for w, ti, lo in zip(t["wins"], t["ties"], t["losses"])]
-    out["p_Holm"] = [format_p(p) + ("*" if p < board.alpha else "") if pd.notna(p) else "–" for p in t["p_holm"]]
+    if not board.baseline_problem and t["delta_mean"].notna().any():
+        out["Δmean"] = t["delta_mean"]
+        out["Δmed"] = t["delta_median"]
+        out["W/T/L"] = [_wtl(w, ti, lo) for w, ti, lo in zip(t["wins"], t["ties"], t["losses"])]
+        if wide:
+            out["p"] = [format_p(p) if pd.notna(p) else "–" for p in t["p_wilcoxon"]]
+        out["p_Holm"] = [format_p(p) + ("*" if p < board.alpha else "") if pd.notna(p) else "–" for p in t["p_holm"]]
     if board.friedman.applicable:
-        out["≈best"] = ["yes" if bool(v) else "" for v in t["within_cd_of_best"]]
-    out["data"] = t["datasets"]
-    out["skip"] = t["skipped"]
-    out["fail"] = t["error"] + t["timeout"] + t["crashed"]
-    return out
+        out["≈best"] = ["yes" if v is True else "" for v in t["within_cd_of_best"].astype(object)]
+    if board.policy == "rank-last" and (wide or t["failed_datasets"].any()):
+        out["last"] = t["failed_datasets"]
+    if wide:
+        out["data"] = t["datasets"]
+        out["lacks"] = [_lacks(row) for _, row in t.iterrows()]
+    if wide or t["degenerate"].any():
+        out["degen"] = t["degenerate"]
+    if t["no_alert"].any():
+        out["no alert"] = t["no_alert"]
+    return out.reset_index(drop=True)
 
 
-def _headline_columns(table: pd.DataFrame, metric: str, baseline: str) -> list[str]:
-    start = table.columns.get_loc(f"{metric}_ci_high") + 1
-    stop = table.columns.get_loc(f"delta_{metric}_vs_{baseline}") if f"delta_{metric}_vs_{baseline}" in table.columns \
-        else len(table.columns)
-    return [c for c in table.columns[start:stop] if not c.startswith("delta_")]
+def _headline_columns(table: pd.DataFrame, metric: str) -> list[str]:
+    """The other headline metrics the board carries (they sit between the interval and `within_cd_of_best`
+    in no fixed place, so they are found by elimination)."""
+    from analysis.baseline import COMPARISON_COLUMNS
+
+    known = {"model", "strategy", "family", "role", "mean_rank", metric, f"{metric}_median", f"{metric}_ci_low",
+             f"{metric}_ci_high", "within_cd_of_best", "datasets", "failed_datasets", "cells", "degenerate",
+             "no_alert", "skipped_cells", "failed_cells", *COMPARISON_COLUMNS}
+    return [c for c in table.columns if c not in known and not c.startswith("lacks_")]
+
+
+def _lacks(row: pd.Series) -> str:
+    parts = [f"{int(row[c])} {reason}" for reason in LACKING
+             if (c := f"lacks_{reason.replace(' ', '_')}") in row and row[c]]
+    return ", ".join(parts)
 
 
 def _interval(low: float, high: float) -> str:
@@ -58,18 +91,23 @@ def _wtl(wins: object, ties: object, losses: object) -> str:
 
 
 def board_title(board: Leaderboard) -> str:
+    """`Leaderboard by ap [IR<3] — logreg: 19 of 24 datasets — incomplete: 300 of 360 cells`."""
     group = f" [{board.group}]" if board.group else ""
-    return f"Leaderboard by {board.metric}{group} — {board.n_datasets} datasets, folds averaged per dataset"
+    scope = "all models pooled" if board.pooled else board.model
+    title = f"Leaderboard by {board.metric}{group} — {scope}: {board.n_datasets} of {board.datasets_total} datasets"
+    return title + (f" — {board.incomplete}" if board.incomplete else "")
 
 
-def file_stem(metric: str, model: str | None = None, by: str | None = None) -> str:
-    parts = [f"leaderboard_{metric}"] + ([model] if model else []) + ([f"by-{by}"] if by else [])
+def file_stem(metric: str, model: str | None = None, by: str | None = None, pooled: bool = False) -> str:
+    parts = [f"leaderboard_{metric}"] + ([model] if model else []) + (["pooled"] if pooled else []) \
+        + ([f"by-{by}"] if by else [])
     return "_".join(parts).replace("/", "-").replace(" ", "")
 
 
 def write_leaderboards(boards: list[Leaderboard], out_dir: Path, stem: str) -> list[Path]:
-    """`<stem>.csv` (every column, a `group` column when grouped) and `<stem>.md` (readable tables + notes)."""
-    frames = [b.table.assign(group=b.group) if b.group else b.table for b in boards]
+    """`<stem>.csv` (every column of every board; `board` names the model or "pooled", `group` the
+    dataset group) and `<stem>.md` (the wide tables with their notes)."""
+    frames = [b.table.assign(board=b.model or "pooled", **({"group": b.group} if b.group else {})) for b in boards]
     csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
     pd.concat(frames, ignore_index=True).to_csv(csv_path, index=False)
     md_path.write_text("\n\n".join(board_markdown(b) for b in boards) + "\n", encoding="utf-8")
@@ -77,6 +115,36 @@ def write_leaderboards(boards: list[Leaderboard], out_dir: Path, stem: str) -> l
 
 
 def board_markdown(board: Leaderboard) -> str:
-    table = display_board(board).to_markdown(index=False, floatfmt=".3f")
-    notes = "\n".join(f"- {line}" for line in board.notes())
+    table = display_board(board, wide=True).to_markdown(index=False, floatfmt=".3f")
+    notes = "\n".join(f"- {line}" for line in board.notes(every_name=True))
     return f"## {board_title(board)}\n\n{table}\n\n{notes}"
+
+
+def display_effects(table: pd.DataFrame) -> pd.DataFrame:
+    """Post-hoc effects with short headers (one model's rows, or all of them when pooled)."""
+    pooled = table["model"].nunique() > 1
+    out = pd.DataFrame({"strategy": [f"{m}/{s}" if pooled else s for m, s in zip(table["model"], table["strategy"])],
+                        "step": table["step"], "metric": [short_name(m) for m in table["metric"]],
+                        "n": table["datasets"], "Δmean": table["delta_mean"], "Δmed": table["delta_median"]})
+    out["W/T/L"] = [_wtl(w, ti, lo) for w, ti, lo in zip(table["wins"], table["ties"], table["losses"])]
+    out["p_Holm"] = [format_p(p) + ("*" if s is True else "") if pd.notna(p) else "–"
+                     for p, s in zip(table["p_holm"], table["significant"].astype(object))]
+    return out.reset_index(drop=True)
+
+
+def effects_title(scope: str, completeness: tuple[int, int] | None = None) -> str:
+    title = f"Post-hoc steps vs their own strategy — {scope}"
+    if completeness is not None and completeness[0] < completeness[1]:
+        title += f" — incomplete: {completeness[0]:,} of {completeness[1]:,} cells"
+    return title
+
+
+def write_effects(effects: PosthocEffects, out_dir: Path, metric: str | None = None) -> list[Path]:
+    """`posthoc_effect[_<metric>].csv` (every column) and `.md` (the table and its notes)."""
+    stem = "posthoc_effect" + (f"_{metric}" if metric else "")
+    csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
+    effects.table.to_csv(csv_path, index=False)
+    table = display_effects(effects.table).to_markdown(index=False, floatfmt=".3f") if len(effects.table) else ""
+    notes = "\n".join(f"- {line}" for line in effects.notes)
+    md_path.write_text(f"## {effects_title('all models')}\n\n{table}\n\n{notes}\n", encoding="utf-8")
+    return [csv_path, md_path]

@@ -144,9 +144,13 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
     sections.append(("reproduce", "How to reproduce", reproduce_section(ctx, out_dir)))
     spec = ctx.run.meta.get("spec") or {}
     name = spec.get("name") or ctx.run.results_dir.name
-    cells = ctx.cells
+    cells = ctx.results
     ok = int((cells["status"] == "ok").sum())
     scope = f" — model {ctx.model}" if ctx.model else ""
+    partial = ctx.run.completeness
+    partial_line = (f'<p class="warn">incomplete: {partial[0]:,} of {partial[1]:,} cells stored; the boards rank only '
+                    "datasets where every compared strategy has all its folds</p>"
+                    if partial and partial[0] < partial[1] else "")
     nav = "".join(f'<a href="#{anchor}">{esc(title)}</a>' for anchor, title, _ in sections)
     body = "".join(f'<section id="{anchor}"><h2>{esc(title)}</h2>{content}</section>'
                    for anchor, title, content in sections)
@@ -157,7 +161,7 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
             f"<p>{len(cells):,} cells ({ok:,} ok) · {cells['dataset'].nunique()} datasets · "
             f"{cells['model'].nunique()} models · {cells['label'].nunique()} strategies · store "
             f"{esc(ctx.run.results_dir)}</p><p>generated {esc(_now())} from the stored results; nothing was "
-            f"refitted (<code>imbench report</code> regenerates it)</p>"
+            f"refitted (<code>imbench report</code> regenerates it)</p>{partial_line}"
             + (f"<p>{esc(ctx.run.anti_pattern_note())}</p>" if ctx.run.anti_patterns else "")
             + f"<nav>{nav}</nav></header>"
             f"<main>{body}</main><script>{CHECK_SCRIPT}</script></body></html>")
@@ -197,7 +201,7 @@ def datasets_section(ctx: FigureContext) -> str:
     meta = ctx.run.datasets
     columns = [c for c in ("n", "d", "n_pos", "ir", "missing_rate", "n_categorical", "source") if c in meta.columns]
     table = meta[columns].copy()
-    status = ctx.cells.groupby("dataset")["status"].value_counts().unstack(fill_value=0)
+    status = ctx.results.groupby("dataset")["status"].value_counts().unstack(fill_value=0)
     table["ok cells"] = status.get("ok", 0)
     table["failed cells"] = status.drop(columns=["ok"], errors="ignore").sum(axis=1).astype(int)
     table = table.sort_values("ir").reset_index().rename(columns={"name": "dataset", "ir": "IR"})
@@ -206,21 +210,26 @@ def datasets_section(ctx: FigureContext) -> str:
 
 
 def leaderboards_section(ctx: FigureContext, out_dir: Path) -> str:
+    """Per headline metric, the boards as `imbench leaderboard` prints them (one per model, or pooled)."""
     metrics = list(dict.fromkeys([ctx.metric, *ctx.headline()]))
+    stems = {m: file_stem(m, ctx.model, pooled=ctx.pool_models) for m in metrics}
     parts = []
     for metric in metrics:
-        board = ctx.board(metric, full=True)
-        write_leaderboards([board], out_dir, file_stem(metric, ctx.model))
-        parts.append(board_html(board, metric))
-    files = ", ".join(f'<a href="{esc(file_stem(m, ctx.model))}.csv">{esc(short_name(m))} CSV</a>' for m in metrics)
-    return (f"<p>Folds are averaged within each dataset first; datasets are the independent units of every test. "
+        boards = ctx.boards(metric, full=True)
+        write_leaderboards(boards, out_dir, stems[metric])
+        parts += [board_html(board, metric) for board in boards]
+    files = ", ".join(f'<a href="{esc(stems[m])}.csv">{esc(short_name(m))} CSV</a>' for m in metrics)
+    scope = ("one board over every model × strategy" if ctx.pool_models else
+             "one board per model: a strategy is ranked among its own model's strategies")
+    return (f"<p>Folds are averaged within each dataset first; datasets are the independent units of every test; "
+            f"{scope}; each board compares only the datasets where every compared strategy has all its folds. "
             f"Full tables (all columns): {files}.</p>" + "".join(parts))
 
 
 def board_html(board: Leaderboard, metric: str) -> str:
-    notes = "".join(f"<li>{esc(line)}</li>" for line in board.notes())
+    notes = "".join(f"<li>{esc(line)}</li>" for line in board.notes(every_name=True))
     return (f"<h3>{esc(board_title(board))} — {esc(metric_direction(metric))} is better</h3>"
-            + frame_html(display_board(board)) + f'<ul class="notes">{notes}</ul>')
+            + frame_html(display_board(board, wide=True)) + f'<ul class="notes">{notes}</ul>')
 
 
 def figures_html(written: dict[str, list[Path]]) -> str:
@@ -237,12 +246,15 @@ def figures_html(written: dict[str, list[Path]]) -> str:
 
 
 def failures_section(ctx: FigureContext, out_dir: Path) -> str:
-    cells = ctx.cells
+    cells = ctx.results
     failed = cells[cells["status"] != "ok"]
     columns = ["dataset", "model", "label", "repeat", "fold", "status", "message", "key"]
     failed[columns].rename(columns={"label": "strategy"}).to_csv(out_dir / "failures.csv", index=False)
+    degenerate = int((cells["degenerate"].astype(bool) & (cells["status"] == "ok")).sum())
+    constant = (f'<p class="warn">{degenerate:,} ok cells are degenerate (the fit predicted a single value); the '
+                "leaderboards count them per label.</p>" if degenerate else "")
     if failed.empty:
-        return "<p>No failures: every cell is ok.</p>"
+        return "<p>No failures: every cell is ok.</p>" + constant
     summary = (failed.groupby(["model", "label"])["status"].value_counts().unstack(fill_value=0)
                .reset_index().rename(columns={"label": "strategy"}))
     detail = (failed.groupby(["dataset", "model", "label", "status"])
@@ -254,7 +266,7 @@ def failures_section(ctx: FigureContext, out_dir: Path) -> str:
     detail["message"] = detail["message"].astype(str).str.slice(0, 160)
     return (f"<p>{len(failed):,} of {len(cells):,} cells did not succeed. Error, timeout and crashed cells are "
             f"retried by the next run; skipped cells (the strategy cannot apply) are final. In the leaderboards "
-            f"{esc(ctx.failed)} applies.</p><h3>Per model and strategy</h3>" + frame_html(summary)
+            f"{esc(ctx.failed)} applies.</p>" + constant + "<h3>Per model and strategy</h3>" + frame_html(summary)
             + "<h3>Per dataset (first message)</h3>" + frame_html(detail.head(MAX_FAILURE_ROWS)) + more)
 
 

@@ -8,17 +8,19 @@ never ranked by AP. Everything comes from the store: no strategy registry, no pl
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from benchmarks.store import read_cells, read_derived, read_meta
 
-#: Columns of the frame that are not metrics.
-IDENTITY = ("key", "posthoc", "label", "base_label", "dataset", "model", "strategy", "family", "anti_pattern",
-            "repeat", "fold", "status", "message", "degenerate", "outcome", "threshold", "fit_seconds",
-            "predict_seconds")
+#: Columns of the results frame that are not metrics: identity, what the row is, status, timings.
+RESULT_COLUMNS = ("key", "posthoc", "label", "base_label", "dataset", "model", "strategy", "family", "anti_pattern",
+                  "repeat", "fold", "status", "message", "degenerate", "outcome", "threshold", "fit_seconds",
+                  "predict_seconds")
 
 
-def results_frame(results_dir: str) -> tuple[pd.DataFrame, dict[str, object]]:
+def results_frame(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, object]]:
     """(the frame, the store's meta) of a results folder."""
     meta = read_meta(results_dir)
     cells = read_cells(results_dir)
@@ -53,9 +55,10 @@ def build_frame(cells: pd.DataFrame, derived: pd.DataFrame, steps: dict[str, lis
     frame = pd.concat(frames, ignore_index=True, sort=False)
     frame["anti_pattern"] = frame["anti_pattern"].astype(bool)
     frame["degenerate"] = frame["degenerate"].astype(bool)
-    keep = [c for c in frame.columns if c not in _cell_bookkeeping() or c in IDENTITY]
-    return frame[keep].sort_values(["dataset", "model", "label", "repeat", "fold"], kind="stable",
-                                   ignore_index=True)
+    metrics = sorted(c for c in frame.columns if c not in RESULT_COLUMNS and c not in _cell_bookkeeping())
+    ordered = [c for c in RESULT_COLUMNS if c in frame.columns] + metrics
+    return frame[ordered].sort_values(["dataset", "model", "label", "repeat", "fold"], kind="stable",
+                                      ignore_index=True)
 
 
 def _cell_bookkeeping() -> set[str]:

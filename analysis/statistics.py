@@ -113,21 +113,26 @@ def friedman_test(ranks: pd.DataFrame, alpha: float = ALPHA, tie_correction: boo
     """Friedman's test on a complete datasets × strategies rank table (no missing values).
 
     With `tie_correction` (the default) the χ² is scipy's `friedmanchisquare`, corrected for tied
-    ranks. Without it, χ² = 12N/(k(k+1)) [Σ R̄ⱼ² − k(k+1)²/4] from the mean ranks, as printed in
-    Demšar (2006); scipy has no switch for it. Both agree when there are no ties.
+    ranks (for 2 strategies, which scipy refuses, the same formula is written out in
+    `_tie_corrected_chi2`). Without it, χ² = 12N/(k(k+1)) [Σ R̄ⱼ² − k(k+1)²/4] from the mean ranks,
+    as printed in Demšar (2006); scipy has no switch for it. Both agree when there are no ties.
     """
     n, k = ranks.shape
     if ranks.isna().any().any():
         raise ValueError("friedman_test needs a complete rank table (apply a failure policy first)")
     if n < 2:
-        return FriedmanResult(n, k, alpha, reason=f"only {n} dataset; it compares strategies across at least 2 datasets")
-    if k < 3:
-        return FriedmanResult(n, k, alpha, reason=f"only {k} strategies; it needs at least 3 (see the Wilcoxon "
-                                                  "test against the baseline instead)")
+        return FriedmanResult(n, k, alpha, reason=f"only {n} dataset{'' if n == 1 else 's'}; it compares strategies "
+                                                  "across at least 2 datasets")
+    if k < 2:
+        return FriedmanResult(n, k, alpha, reason=f"only {k} strateg{'y' if k == 1 else 'ies'} to rank; it compares "
+                                                  "at least 2")
     if (ranks.nunique(axis=1) == 1).all():
         return FriedmanResult(n, k, alpha, reason="every strategy is tied on every dataset")
-    if tie_correction:
+    if tie_correction and k >= 3:
         chi2, p_value = stats.friedmanchisquare(*ranks.to_numpy().T)
+    elif tie_correction:
+        chi2 = _tie_corrected_chi2(ranks)
+        p_value = stats.chi2.sf(chi2, k - 1)
     else:
         mean_ranks = ranks.mean().to_numpy()
         chi2 = 12 * n / (k * (k + 1)) * (float(np.sum(mean_ranks ** 2)) - k * (k + 1) ** 2 / 4)
@@ -135,6 +140,18 @@ def friedman_test(ranks: pd.DataFrame, alpha: float = ALPHA, tie_correction: boo
     f_value, f_p = iman_davenport(float(chi2), k, n)
     return FriedmanResult(n, k, alpha, float(chi2), float(p_value), f_value, f_p,
                           nemenyi_critical_difference(k, n, alpha), tie_correction)
+
+
+def _tie_corrected_chi2(ranks: pd.DataFrame) -> float:
+    """Friedman's χ² with scipy's tie correction, for any number of strategies: ranks are
+    re-ranked within each row, χ² = (12/(Nk(k+1)) Σ Rⱼ² − 3N(k+1)) / (1 − Σ(t³ − t)/(Nk(k²−1)))
+    with Rⱼ the rank sums and t the sizes of tied groups (the formula in `stats.friedmanchisquare`)."""
+    n, k = ranks.shape
+    data = np.apply_along_axis(stats.rankdata, 1, ranks.to_numpy())
+    ties = sum(float(np.sum(counts ** 3 - counts)) for counts in
+               (np.unique(row, return_counts=True)[1] for row in data))
+    correction = 1 - ties / (k * (k * k - 1) * n)
+    return float((12.0 / (k * n * (k + 1)) * np.sum(data.sum(axis=0) ** 2) - 3 * n * (k + 1)) / correction)
 
 
 def nemenyi_pvalues(ranks: pd.DataFrame) -> pd.DataFrame:
@@ -164,9 +181,14 @@ def bootstrap_ci(values: np.ndarray, confidence: float = 0.95, n_resamples: int 
     return low, high
 
 
+#: Fewest paired datasets for a Wilcoxon signed-rank test: with 5 pairs its smallest two-sided p is
+#: 2/2⁵ = 0.0625, so no result could reach α = 0.05; printing p = 1 or 0.06 would look like evidence.
+MIN_WILCOXON_PAIRS = 6
+
+
 @dataclass(frozen=True)
 class BaselineComparison:
-    """One strategy against the baseline on the same model, paired by dataset."""
+    """One label against its baseline, paired by dataset. `reason` says why no p-value (NaN) exists."""
 
     wins: int
     ties: int
@@ -174,15 +196,20 @@ class BaselineComparison:
     n_paired: int
     delta_mean: float
     p_value: float
+    delta_median: float = math.nan
+    reason: str = ""
 
 
 def compare_to_baseline(values: pd.Series, baseline: pd.Series, metric: str) -> BaselineComparison:
-    """Win/tie/loss and the two-sided Wilcoxon signed-rank p-value of `values` against `baseline`.
+    """Win/tie/loss, mean and median difference and the two-sided Wilcoxon signed-rank p-value of
+    `values` against `baseline`.
 
-    Both are indexed by dataset; NaN means that side failed there. A failure loses against a result
-    and ties with a failure (consistent with ranking failures last). The mean difference and the
-    Wilcoxon test use the datasets where both have results. Zero differences are split between the
-    signs (`zero_method="zsplit"`), as Demšar (2006, §3.1.3) recommends.
+    Both are indexed by dataset; NaN means that side failed there (only under `--failed rank-last`).
+    A failure loses against a result and ties with a failure (consistent with ranking failures last).
+    The differences and the Wilcoxon test use the datasets where both have results. Zero differences
+    are split between the signs (`zero_method="zsplit"`), as Demšar (2006, §3.1.3) recommends. The
+    test is not run — p is NaN and `reason` says why — with fewer than MIN_WILCOXON_PAIRS pairs or
+    when every difference is zero (there is nothing to test, and p = 1 would read as a verdict).
     """
     values, baseline = values.align(baseline)
     mine, base = oriented(values, metric), oriented(baseline, metric)
@@ -192,16 +219,19 @@ def compare_to_baseline(values: pd.Series, baseline: pd.Series, metric: str) -> 
     losses = int((diff < -TIE_TOLERANCE).sum() + (mine.isna() & base.notna()).sum())
     ties = int((diff.abs() <= TIE_TOLERANCE).sum() + (mine.isna() & base.isna()).sum())
     raw_delta = (values - baseline)[both]
-    p_value = math.nan
-    if both.sum() >= 1:
-        if (diff.abs() <= TIE_TOLERANCE).all():
-            p_value = 1.0
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # small-sample normal-approximation warnings
-                p_value = float(stats.wilcoxon(diff.to_numpy(), zero_method="zsplit").pvalue)
-    return BaselineComparison(wins, ties, losses, int(both.sum()),
-                              float(raw_delta.mean()) if len(raw_delta) else math.nan, p_value)
+    n_paired = int(both.sum())
+    p_value, reason = math.nan, ""
+    if n_paired < MIN_WILCOXON_PAIRS:
+        reason = (f"only {n_paired} paired dataset{'' if n_paired == 1 else 's'} "
+                  f"(the test needs at least {MIN_WILCOXON_PAIRS})")
+    elif (diff.abs() <= TIE_TOLERANCE).all():
+        reason = "every paired difference is zero"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # small-sample normal-approximation warnings
+            p_value = float(stats.wilcoxon(diff.to_numpy(), zero_method="zsplit").pvalue)
+    return BaselineComparison(wins, ties, losses, n_paired, float(raw_delta.mean()) if n_paired else math.nan,
+                              p_value, float(raw_delta.median()) if n_paired else math.nan, reason)
 
 
 def holm(p_values: pd.Series, alpha: float = ALPHA) -> pd.Series:

@@ -191,6 +191,7 @@ def _record_plan(store: Store, plan: CellPlan, total: int) -> None:
         steps[label] = list(dict.fromkeys([*steps.get(label, []), *values]))
     store.set_meta("steps", {label: values for label, values in steps.items() if values})
     store.set_meta("expected_cells", total)
+    store.set_meta("expected_results", total + plan.derived_count())  # rows of the results frame
 
 
 def _store_inner(store: Store, result: CellResult) -> None:

@@ -15,8 +15,11 @@ from imbench.tables import make_console
 console = make_console()
 err_console = make_console(stderr=True)
 
-POLICY_HELP = ("What a failed model×strategy on a dataset does to the ranking: `rank-last` ranks it last there "
-               "(default), `drop` leaves that dataset out for all.")
+POLICY_HELP = ("What a failed strategy (error, timeout, crashed, oom) on a dataset does: `drop` leaves that dataset "
+               "out of the board (default), `rank-last` keeps it and ranks the failure last there. Skipped cells "
+               "and missing folds always leave the dataset out.")
+BASELINE_HELP = ("What Δ, W/T/L and the Wilcoxon tests compare with: LABEL on the same model, or MODEL/LABEL for "
+                 "every row.")
 
 
 JOBS_OPTION = click.option("-j", "--jobs", "n_jobs", default=2, show_default=True, type=click.IntRange(min=1),
@@ -29,8 +32,11 @@ def _options(function):  # type: ignore[no-untyped-def]
                             help="Output folder [default: RESULTS_DIR/report].")(function)
     function = click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
                             show_default=True, help="Significance level of every test.")(function)
-    function = click.option("--failed", type=click.Choice(["rank-last", "drop"]), default="rank-last",
+    function = click.option("--failed", type=click.Choice(["drop", "rank-last"]), default="drop",
                             show_default=True, help=POLICY_HELP)(function)
+    function = click.option("--pool-models", is_flag=True,
+                            help="One board over every model × strategy instead of one board per model.")(function)
+    function = click.option("--baseline", default="none", show_default=True, help=BASELINE_HELP)(function)
     function = click.option("--model", default=None, help="Only this model (default: all models).")(function)
     function = click.option("--include-anti-patterns", is_flag=True,
                             help="Keep anti-pattern strategies (e.g. leaky-smote), left out by default.")(function)
@@ -44,41 +50,75 @@ def load_results(results_dir: Path, model: str | None, include_anti_patterns: bo
     from foundation.names import UnknownNameError, unknown_name_message
 
     run = RunResults.load(results_dir, include_anti_patterns)
-    if run.cells.empty:
+    if run.results.empty:
         raise UserError(f"{results_dir}: the store holds no cells yet; run a grid into it first (imbench run GRID)")
     if model is not None and model not in run.models:
         raise UnknownNameError(unknown_name_message("model in this store", model, run.models))
     return run
 
 
-def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None = None, by: str | None = None,
-                      failed: str = "rank-last", alpha: float = 0.05, out_dir: Path | None = None,
-                      write_files: bool = False, include_anti_patterns: bool = False) -> list[Path]:
-    """Print the leaderboard(s) of a results folder; with `write_files`, also CSV and Markdown in the
-    report folder. `imbench run` calls this at the end of a run (without files)."""
-    from analysis.leaderboard import build_leaderboard, check_metric, dataset_groups, grouped_leaderboards
+def print_leaderboard(results_dir: Path, metric: str | None = None, model: str | None = None, by: str | None = None,
+                      failed: str = "drop", alpha: float = 0.05, out_dir: Path | None = None,
+                      write_files: bool = False, include_anti_patterns: bool = False, baseline: str = "none",
+                      pool_models: bool = False) -> list[Path]:
+    """Print the leaderboards of a results folder, one per model (or one pooled); with `write_files`,
+    also CSV and Markdown in the report folder. `imbench run` calls this at the end of a run."""
+    from analysis.baseline import parse_baseline
+    from analysis.leaderboard import CoverageCache, check_metric, dataset_groups, grouped_leaderboards, leaderboards
     from analysis.loading import RunResults
     from analysis.outputs import board_title, display_board, file_stem, report_dir, write_leaderboards
     from imbench.tables import rich_table
 
     run = RunResults.load(results_dir, include_anti_patterns)
-    if run.cells.empty:
+    if run.results.empty:
         console.print("no cells stored yet")
         return []
     if model is not None:
         run = load_results(results_dir, model, include_anti_patterns)
-    cells = run.cells[run.cells["model"] == model] if model else run.cells
-    check_metric(cells, metric)
-    options = {"failed": failed, "alpha": alpha}
-    boards = (grouped_leaderboards(cells, dataset_groups(run.datasets, by), metric, **options) if by
-              else [build_leaderboard(cells, metric, **options)])
+    metric = metric or "ap"
+    check_metric(run.results, metric)
+    chosen = parse_baseline(baseline, run.models, run.labels)  # checked once, against every label of the run
+    options = {"failed": failed, "alpha": alpha, "baseline": chosen, "completeness": run.completeness,
+               "pool_models": pool_models and model is None, "models": [model] if model else None}
+    boards = (grouped_leaderboards(run.results, dataset_groups(run.datasets, by), metric,
+                                   planned_folds=run.planned_folds, **options) if by
+              else leaderboards(run.results, metric, cache=CoverageCache(run.results, run.planned_folds), **options))
     for board in boards:
-        console.print(rich_table(display_board(board), title=board_title(board)))
+        console.print(rich_table(display_board(board), title=board_title(board), compact=True))
         for line in board.notes() + ([run.anti_pattern_note()] if run.anti_patterns else []):
             console.print(f"  {line}", soft_wrap=True, highlight=False)
+        console.print()
     if not write_files:
         return []
-    paths = write_leaderboards(boards, report_dir(results_dir, out_dir), file_stem(metric, model, by))
+    stem = file_stem(metric, model, by, pooled=options["pool_models"])
+    paths = write_leaderboards(boards, report_dir(results_dir, out_dir), stem)
+    for path in paths:
+        err_console.print(f"wrote {path}", highlight=False)
+    return paths
+
+
+def print_posthoc_effects(results_dir: Path, metric: str | None, model: str | None, alpha: float,
+                          out_dir: Path | None, include_anti_patterns: bool, pool_models: bool) -> list[Path]:
+    """Print each post-hoc step against its own strategy (one table per model); write the CSV."""
+    from analysis.leaderboard import CoverageCache, check_metric
+    from analysis.outputs import display_effects, effects_title, report_dir, write_effects
+    from analysis.posthoc_effect import posthoc_effects
+    from imbench.tables import rich_table
+
+    run = load_results(results_dir, model, include_anti_patterns)
+    if metric is not None:
+        check_metric(run.results, metric)
+    results = run.results[run.results["model"] == model] if model else run.results
+    effects = posthoc_effects(results, metric, alpha=alpha, pool_models=pool_models,
+                              cache=CoverageCache(results, run.planned_folds))
+    if effects.table.empty:
+        console.print("no post-hoc step to compare: the store holds no label with a step (e.g. smote+threshold:f1)")
+    for name, part in ([("all models", effects.table)] if pool_models else effects.table.groupby("model", sort=True)):
+        console.print(rich_table(display_effects(part), title=effects_title(str(name), run.completeness),
+                                 compact=True))
+    for line in effects.notes:
+        console.print(f"  {line}", soft_wrap=True, highlight=False)
+    paths = write_effects(effects, report_dir(results_dir, out_dir), metric)
     for path in paths:
         err_console.print(f"wrote {path}", highlight=False)
     return paths
@@ -86,20 +126,29 @@ def print_leaderboard(results_dir: Path, metric: str = "ap", model: str | None =
 
 @click.command("leaderboard")
 @click.argument("results_dir", type=click.Path(path_type=Path))
-@click.option("--metric", default="ap", show_default=True,
-              help="Metric to rank by (e.g. ap, roc_auc, recall_at_precision0.8, ece, brier).")
+@click.option("--metric", default=None,
+              help="Metric to rank by (e.g. ap, roc_auc, f1@deployed, recall_at_precision0.8, ece, brier) "
+                   "[default: ap; with --posthoc-effect: f1@deployed for thresholds, ece for calibration].")
 @click.option("--by", type=click.Choice(["ir", "size", "source"]), default=None,
-              help="One leaderboard per dataset group: imbalance-ratio band, size band or source.")
+              help="Boards per dataset group: imbalance-ratio band, size band or source.")
+@click.option("--posthoc-effect", is_flag=True,
+              help="Instead of boards: each post-hoc step against its own strategy without it "
+                   "(smote+threshold:f1 vs smote), per model.")
 @_options
-def leaderboard_command(results_dir: Path, metric: str, by: str | None, include_anti_patterns: bool,
-                        model: str | None, failed: str, alpha: float, out_dir: Path | None) -> None:
-    """Leaderboard of a results folder with its statistics (reads the store, refits nothing).
+def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, posthoc_effect: bool,
+                        include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
+                        alpha: float, out_dir: Path | None) -> None:
+    """Leaderboards of a results folder with their statistics (reads the store, refits nothing).
 
-    Folds are averaged per dataset; datasets are the units of every test. Prints a table and writes
-    CSV and Markdown to RESULTS_DIR/report/.
+    One board per model: its strategies ranked on the datasets where every one of them has all its
+    folds (--pool-models: one board over every model × strategy). Prints the tables and writes CSV
+    and Markdown to RESULTS_DIR/report/.
     """
+    if posthoc_effect:
+        print_posthoc_effects(results_dir, metric, model, alpha, out_dir, include_anti_patterns, pool_models)
+        return
     print_leaderboard(results_dir, metric, model, by, failed, alpha, out_dir, write_files=True,
-                      include_anti_patterns=include_anti_patterns)
+                      include_anti_patterns=include_anti_patterns, baseline=baseline, pool_models=pool_models)
 
 
 def _figure_names(value: str | None) -> list[str] | None:
@@ -116,17 +165,21 @@ def _figure_names(value: str | None) -> list[str] | None:
 
 
 def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: str | None, failed: str,
-                    alpha: float, include_anti_patterns: bool):  # type: ignore[no-untyped-def]
+                    alpha: float, include_anti_patterns: bool, baseline: str = "none",
+                    pool_models: bool = False):  # type: ignore[no-untyped-def]
+    from analysis.baseline import parse_baseline
     from analysis.figures.context import FigureContext
     from analysis.leaderboard import check_metric
     from foundation.names import UnknownNameError, unknown_name_message
 
     run = load_results(results_dir, model, include_anti_patterns)
-    check_metric(run.cells, metric)
-    names = sorted(run.cells["dataset"].unique())
+    check_metric(run.results, metric)
+    parse_baseline(baseline, run.models, run.labels)  # a mistake is one line now, not a figure's error later
+    names = sorted(run.results["dataset"].unique())
     if dataset is not None and dataset not in names:
         raise UnknownNameError(unknown_name_message("dataset in this store", dataset, names))
-    return FigureContext(run, metric=metric, dataset=dataset, model=model, failed=failed, alpha=alpha)
+    return FigureContext(run, metric=metric, dataset=dataset, model=model, failed=failed, alpha=alpha,
+                         baseline=baseline, pool_models=pool_models)
 
 
 @click.command("plot")
@@ -141,14 +194,15 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
 @JOBS_OPTION
 @_options
 def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, n_jobs: int,
-                 include_anti_patterns: bool, model: str | None, failed: str, alpha: float,
-                 out_dir: Path | None) -> None:
+                 include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
+                 alpha: float, out_dir: Path | None) -> None:
     """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
     from analysis.figures import render
     from analysis.outputs import report_dir
 
     names = _figure_names(only)
-    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns)
+    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns, baseline,
+                          pool_models)
     written = render(ctx, names, report_dir(results_dir, out_dir) / "figures", n_jobs=n_jobs)
     for paths in written.values():
         console.print("  ".join(str(p) for p in paths), highlight=False)
@@ -164,15 +218,16 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
 @JOBS_OPTION
 @_options
 def report_command(results_dir: Path, metric: str, dataset: str | None, no_extras: bool, n_jobs: int,
-                   include_anti_patterns: bool, model: str | None, failed: str, alpha: float,
-                   out_dir: Path | None) -> None:
+                   include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
+                   alpha: float, out_dir: Path | None) -> None:
     """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
     environment, datasets, leaderboards, all figures, failures, extra analyses (when installed), and
     how to reproduce the run."""
     from analysis.outputs import report_dir
     from analysis.report import write_report
 
-    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns)
+    ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns, baseline,
+                          pool_models)
     path = write_report(ctx, report_dir(results_dir, out_dir), extras=not no_extras, n_jobs=n_jobs)
     console.print(str(path), highlight=False)
 

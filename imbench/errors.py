@@ -12,6 +12,7 @@ class UserError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Every exception class whose message is meant for the user."""
+    from analysis.leaderboard import AnalysisInputError
     from analysis.prior_shift import ShiftInputError
     from benchmarks.execution import BackendError
     from benchmarks.grid import GridError
@@ -22,4 +23,4 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from foundation.names import UnknownNameError
 
     return (UserError, GridError, StoreError, DatasetError, UnknownNameError, InvalidParamsError, BackendError,
-            UnknownMetricError, ShiftInputError)
+            UnknownMetricError, ShiftInputError, AnalysisInputError)

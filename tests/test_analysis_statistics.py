@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.statistics import (bootstrap_ci, compare_to_baseline, friedman_test, holm, nemenyi_critical_difference,
-                                 nemenyi_pvalues, rank_table)
+from analysis.statistics import (MIN_WILCOXON_PAIRS, _tie_corrected_chi2, bootstrap_ci, compare_to_baseline,
+                                 friedman_test, holm, nemenyi_critical_difference, nemenyi_pvalues, rank_table)
 
 NAMES = ["C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"]
 DATASETS = ["adult (sample)", "breast cancer", "breast cancer wisconsin", "cmc", "ionosphere", "iris",
@@ -91,9 +91,21 @@ def test_ranks_ties_direction_and_failures() -> None:
         rank_table(values, "prevalence")
 
 
+def test_friedman_with_two_strategies_uses_scipys_tie_correction_written_out() -> None:
+    rng = np.random.default_rng(5)
+    tied = pd.DataFrame(rng.integers(0, 3, size=(15, 4)).astype(float))
+    ranks = rank_table(tied, "ap")
+    assert _tie_corrected_chi2(ranks) == pytest.approx(stats.friedmanchisquare(*tied.to_numpy().T).statistic)
+    pair = rank_table(pd.DataFrame(rng.normal(size=(10, 2))), "ap")  # no ties: Demšar's formula agrees
+    two = friedman_test(pair)
+    assert two.applicable and two.n_strategies == 2
+    assert two.statistic == pytest.approx(friedman_test(pair, tie_correction=False).statistic)
+    assert two.p_value == pytest.approx(stats.chi2.sf(two.statistic, 1))
+
+
 @pytest.mark.parametrize(("ranks", "reason"), [
     (pd.DataFrame([[1.0, 2.0, 3.0]]), "only 1 dataset"),
-    (pd.DataFrame([[1.0, 2.0], [2.0, 1.0]]), "only 2 strategies"),
+    (pd.DataFrame([[1.0], [1.0]]), "only 1 strategy"),
     (pd.DataFrame([[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]), "tied on every dataset"),
 ])
 def test_friedman_not_applicable_is_said(ranks: pd.DataFrame, reason: str) -> None:
@@ -112,10 +124,25 @@ def test_baseline_comparison_counts_failures_and_uses_scipys_wilcoxon() -> None:
     both = mine.notna() & base.notna()
     assert result.n_paired == int(both.sum()) == 6
     assert result.delta_mean == pytest.approx(float((mine - base)[both].mean()))
+    assert result.delta_median == pytest.approx(float((mine - base)[both].median()))
     expected = stats.wilcoxon((mine - base)[both].to_numpy(), zero_method="zsplit").pvalue
-    assert result.p_value == pytest.approx(expected)
+    assert result.p_value == pytest.approx(expected) and result.reason == ""
     ece = compare_to_baseline(pd.Series([0.1, 0.2], index=["a", "b"]), pd.Series([0.2, 0.3], index=["a", "b"]), "ece")
     assert (ece.wins, ece.losses) == (2, 0)  # lower ECE wins
+
+
+def test_a_wilcoxon_test_that_cannot_run_says_why_instead_of_p_1() -> None:
+    index = [f"d{i}" for i in range(MIN_WILCOXON_PAIRS)]
+    base = pd.Series(np.linspace(0.2, 0.7, MIN_WILCOXON_PAIRS), index=index)
+    few = compare_to_baseline(base.iloc[:5] + 0.1, base.iloc[:5], "ap")
+    assert np.isnan(few.p_value) and few.reason == f"only 5 paired datasets (the test needs at least {MIN_WILCOXON_PAIRS})"
+    assert (few.wins, few.n_paired) == (5, 5)  # W/T/L and Δ still stand
+    same = compare_to_baseline(base, base, "ap")
+    assert np.isnan(same.p_value) and same.reason == "every paired difference is zero" and same.ties == 6
+    enough = compare_to_baseline(base + 0.1, base, "ap")
+    assert enough.p_value == pytest.approx(2 / 2 ** MIN_WILCOXON_PAIRS) and enough.reason == ""
+    # why six: with five pairs the smallest two-sided p is 2/2⁵ > 0.05, no result could be significant
+    assert stats.wilcoxon(np.ones(5)).pvalue > 0.05 > stats.wilcoxon(np.ones(6)).pvalue
 
 
 def test_holm_by_hand() -> None:

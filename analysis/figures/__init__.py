@@ -2,6 +2,13 @@
 
 `render(ctx, only, out_dir)` writes every requested figure as PNG and SVG and returns the paths.
 Colours are fixed per strategy for the whole run (`palette.strategy_colors`), markers per model.
+
+Figures show the leaderboards `imbench leaderboard` prints, so they follow its per-model default:
+the CD diagram and the heatmap draw one panel per model's board (one pooled panel with
+`--pool-models`), the improvement and regime figures draw each model's Δ to its baseline on that
+board's compared datasets, the disagreement figure sets per-model ranks against each other (ρ per
+model). The cost figure alone always uses the pooled board: per-model ranks (1..k within each
+model) cannot share one axis, and trading a cheaper model against a better one is what it shows.
 """
 from __future__ import annotations
 
@@ -22,12 +29,12 @@ from analysis.figures.context import FigureContext  # noqa: E402
 
 #: name for `--only` → (module drawing it, what it shows). Order is the report's order.
 FIGURES: dict[str, tuple[ModuleType, str]] = {
-    "cd": (cd, "Critical-difference diagram per headline metric (Friedman + Nemenyi)"),
-    "heatmap": (heatmap, "Rank of each strategy on each dataset, datasets ordered by imbalance ratio"),
-    "improvement": (improvement, "Difference to the `none` baseline per dataset"),
+    "cd": (cd, "Critical-difference diagram per headline metric (Friedman + Nemenyi), one panel per board"),
+    "heatmap": (heatmap, "Rank of each strategy on each compared dataset, datasets ordered by imbalance ratio"),
+    "improvement": (improvement, "Difference to the baseline per compared dataset, one panel per model"),
     "pr": (pr_curves, "Precision–recall curves on one dataset, pooled out-of-fold predictions"),
     "reliability": (reliability, "Reliability diagrams on one dataset, pooled out-of-fold predictions"),
-    "cost": (cost, "Mean fit time vs mean rank, Pareto front highlighted"),
+    "cost": (cost, "Mean fit time vs mean rank among every model × strategy, Pareto front highlighted"),
     "regime": (regime, "Difference to baseline vs imbalance ratio, one panel per strategy family"),
     "disagreement": (disagreement, "Rank by PR AUC vs rank by ECE and by F1"),
 }

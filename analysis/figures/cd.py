@@ -1,5 +1,7 @@
-"""Critical-difference diagrams (Demšar 2006) per headline metric: one panel per model, strategies
-placed at their mean rank, bars joining those the Nemenyi test cannot tell apart (scikit-posthocs)."""
+"""Critical-difference diagrams (Demšar 2006) per headline metric: one panel per board — per model by
+default, one pooled panel with --pool-models — strategies placed at their mean rank, bars joining
+those the Nemenyi test cannot tell apart (scikit-posthocs). Only the strategies the board ranks
+appear (those carrying the metric, with every fold on the compared datasets)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -8,6 +10,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from analysis.figures.context import FigureContext
+from analysis.leaderboard import Leaderboard
 from analysis.statistics import p_text
 from foundation.metrics import metric_direction, short_name
 
@@ -17,26 +20,28 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
 
 
 def _diagram(ctx: FigureContext, metric: str) -> Figure:
-    models = ctx.models
-    n_labels = max(len(ctx.board(metric, m).table) for m in models)
+    boards = ctx.boards(metric)
+    n_labels = max(max(len(b.ranks.columns) for b in boards), 1)
     panel_height = 1.0 + 0.22 * (n_labels + 1) / 2 + 0.5
-    fig, axes = plt.subplots(len(models), 1, figsize=(10, panel_height * len(models)), squeeze=False,
+    fig, axes = plt.subplots(len(boards), 1, figsize=(10, panel_height * len(boards)), squeeze=False,
                              layout="constrained")
-    for ax, model in zip(axes[:, 0], models):
-        board = ctx.board(metric, model)
+    for ax, board in zip(axes[:, 0], boards):
         test = board.friedman
-        title = f"{model} — {short_name(metric)} ({metric_direction(metric)} is better), {board.n_datasets} datasets"
+        scope = board.model or "all models pooled"
+        title = (f"{scope} — {short_name(metric)} ({metric_direction(metric)} is better), {board.n_datasets} of "
+                 f"{board.datasets_total} datasets")
         if not test.applicable or board.nemenyi is None:
             ax.set_axis_off()
             ax.set_title(title, fontsize=10, loc="left")
             ax.text(0.5, 0.5, f"No CD diagram: {test.reason}", ha="center", va="center", transform=ax.transAxes,
                     fontsize=9, wrap=True)
             continue
-        ranks = board.table.set_index("strategy")["mean_rank"]
+        names = [_name(board, column) for column in board.ranks.columns]
+        ranks = board.ranks.mean().set_axis(names)
         sig = board.nemenyi.copy()
-        sig.index = sig.columns = [label for _, label in sig.columns]
-        drawn = sp.critical_difference_diagram(ranks, sig, alpha=ctx.alpha, ax=ax,
-                                       color_palette={label: ctx.colors[label] for label in ranks.index},
+        sig.index = sig.columns = names
+        colours = {_name(board, c): ctx.colors[c[1]] for c in board.ranks.columns}
+        drawn = sp.critical_difference_diagram(ranks, sig, alpha=ctx.alpha, ax=ax, color_palette=colours,
                                        label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
                                        label_props={"fontsize": 8}, text_h_margin=0.3)
         for text in drawn["labels"]:  # light palette colours are hard to read as text: darken them
@@ -49,6 +54,10 @@ def _diagram(ctx: FigureContext, metric: str) -> Figure:
     fig.suptitle(f"Critical difference diagram — mean rank by {short_name(metric)} (1 = best)", fontsize=11,
                  x=0.01, ha="left")
     return fig
+
+
+def _name(board: Leaderboard, column: tuple[str, str]) -> str:
+    return f"{column[0]}/{column[1]}" if board.pooled else column[1]
 
 
 def _darker(colour: object, amount: float = 0.45) -> tuple[float, float, float]:

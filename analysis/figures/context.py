@@ -1,4 +1,10 @@
-"""What every figure draws from: the loaded run, the options chosen, and cached leaderboards."""
+"""What every figure draws from: the loaded run, the options chosen, and cached leaderboards.
+
+Boards are per model by default, as `imbench leaderboard` prints them: a figure with one panel per
+model draws each model's board (`boards`); `--pool-models` gives the figures one pooled board
+instead. The cost figure always asks for the pooled board (`pooled_board`), because its question —
+what a gain costs in compute — compares models with each other (see `analysis.figures.cost`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.leaderboard import DEFAULT_FAILURE_POLICY, Leaderboard, build_leaderboard, per_dataset_tables
+from analysis.baseline import DEFAULT_BASELINE
+from analysis.leaderboard import DEFAULT_FAILURE_POLICY, CoverageCache, Leaderboard, build_leaderboard
 from analysis.loading import RunResults
 from analysis.statistics import ALPHA
 from analysis.figures.palette import model_colors, model_styles, strategy_colors
@@ -15,7 +22,8 @@ from foundation.metrics import HEADLINE
 
 @dataclass
 class FigureContext:
-    """A run plus the user's choices (metric, dataset for per-dataset figures, model filter, policy)."""
+    """A run plus the user's choices (metric, dataset for per-dataset figures, model filter, policy,
+    baseline, pooling)."""
 
     run: RunResults
     metric: str = "ap"
@@ -23,58 +31,86 @@ class FigureContext:
     model: str | None = None
     failed: str = DEFAULT_FAILURE_POLICY
     alpha: float = ALPHA
+    baseline: str = DEFAULT_BASELINE
+    pool_models: bool = False
     _boards: dict[tuple[str, str | None, bool], Leaderboard] = field(default_factory=dict, repr=False)
     _predictions: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-    _tables: dict[str | None, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.colors = strategy_colors(self.run.labels)
+        self.colors = strategy_colors(self.run.labels, self.baseline.rpartition("/")[2])
         self.styles = model_styles(self.run.models)
         self.model_colors = model_colors(self.run.models)
         self.families = self.run.families()
+        self.cache = CoverageCache(self.run.results, self.run.planned_folds)
         if self.dataset is None:
             self.dataset = default_dataset(self.run)
 
     @property
-    def cells(self) -> pd.DataFrame:
-        cells = self.run.cells
-        return cells[cells["model"] == self.model] if self.model else cells
+    def results(self) -> pd.DataFrame:
+        """The results frame, of the chosen model only when `--model` was given."""
+        results = self.run.results
+        return results[results["model"] == self.model] if self.model else results
 
     @property
     def models(self) -> list[str]:
         return [self.model] if self.model else self.run.models
 
+    @property
+    def baseline_label(self) -> str:
+        return self.baseline.rpartition("/")[2]
+
     def headline(self) -> list[str]:
         """The headline metrics this run stored (PR AUC, a recall@precision, ECE)."""
-        stored = set(self.cells.columns)
+        stored = set(self.results.columns)
         out = [m for m in HEADLINE if m in stored]
         if not any(m.startswith("recall_at_precision") for m in out):
             out += sorted(m for m in stored if m.startswith("recall_at_precision"))[:1]
         return out
 
+    def boards(self, metric: str | None = None, full: bool = False) -> list[Leaderboard]:
+        """The boards figures and the report show: one per model, or one pooled (`pool_models`)."""
+        if self.pool_models:
+            return [self.pooled_board(metric, full)]
+        return [self.board(metric, model, full) for model in self.models]
+
+    def pooled_board(self, metric: str | None = None, full: bool = False) -> Leaderboard:
+        """One board over every model × label (of the chosen model only, with `--model`)."""
+        return self.board(metric, None, full)
+
     def board(self, metric: str | None = None, model: str | None = None, full: bool = False) -> Leaderboard:
-        """Leaderboard of all models (or of one, for per-model panels), cached since figures share them.
-        Figures need ranks and means only (a light board); `full=True` adds the bootstrap intervals and
-        the tests against the baseline, as the report's leaderboards show them."""
+        """The board of `model` (None: pooled), cached since figures share them. Figures need ranks and
+        means only (a light board); `full=True` adds the bootstrap intervals and the tests against the
+        baseline, as the report's leaderboards show them."""
         metric = metric or self.metric
         if (metric, model, True) in self._boards:
             return self._boards[(metric, model, True)]
         key = (metric, model, full)
         if key not in self._boards:
-            cells = self.cells if model is None else self.cells[self.cells["model"] == model]
-            if model not in self._tables:
-                wanted = [m for m in [self.metric, *self.headline(), "f1@deployed", "f1@0.5"] if m in cells.columns]
-                self._tables[model] = per_dataset_tables(cells, wanted)
-            self._boards[key] = build_leaderboard(cells, metric, failed=self.failed, alpha=self.alpha,
-                                                  tables=self._tables[model], light=not full,
-                                                  families=self.families)
+            results = self.run.results
+            if model is None and self.model:  # pooled over the chosen model only
+                results = self.results
+                cache = CoverageCache(results, self.run.planned_folds)
+            else:
+                cache = self.cache
+            self._boards[key] = build_leaderboard(results, metric, model=model, failed=self.failed, alpha=self.alpha,
+                                                  baseline=self.baseline, light=not full, cache=cache,
+                                                  completeness=self.run.completeness)
         return self._boards[key]
 
+    def deltas(self, metric: str | None = None) -> pd.DataFrame:
+        """Long table (dataset, model, strategy, delta) against the baseline, from the boards shown."""
+        parts = [board.deltas() for board in self.boards(metric)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["dataset", "model", "strategy", "delta"])
+
     def pooled_predictions(self, dataset: str) -> pd.DataFrame:
-        """Out-of-fold predictions of every ok cell on `dataset`, with model and label (all folds, repeats)."""
+        """Out-of-fold predictions of every ok base row on `dataset`, with model and label (all folds,
+        repeats). Post-hoc rows are left out: in the results frame they share their cell's predictions
+        (schema 2) or refit the same model (schema 1), so a curve per step would repeat the strategy's."""
         if dataset not in self._predictions:
-            ok = self.cells[(self.cells["dataset"] == dataset) & (self.cells["status"] == "ok")]
-            preds = self.run.predictions(list(ok["key"]))
+            results = self.results
+            ok = results[(results["dataset"] == dataset) & (results["status"] == "ok") & (results["posthoc"] == "none")]
+            preds = self.run.predictions(list(ok["key"].unique()))
             self._predictions[dataset] = preds.merge(ok[["key", "model", "label", "repeat"]], on="key")
         return self._predictions[dataset]
 

@@ -1,5 +1,9 @@
 """Cost vs benefit: mean fit time against mean rank per model × strategy, the Pareto front (nothing
-both faster and better ranked) highlighted and labelled — what a strategy's gain costs in compute."""
+both faster and better ranked) highlighted and labelled — what a strategy's gain costs in compute.
+
+Always drawn from the pooled board (every model × strategy ranked together on the datasets where all
+have every fold), whatever `--pool-models` says: per-model ranks (1..k within each model) cannot be
+set against each other on one axis, and the cheaper model is exactly the trade-off this figure shows."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -27,10 +31,10 @@ def pareto_front(cost: np.ndarray, rank: np.ndarray) -> np.ndarray:
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
-    board = ctx.board()
-    ok = ctx.cells[ctx.cells["status"] == "ok"]
+    board = ctx.pooled_board()
+    ok = ctx.results[ctx.results["status"] == "ok"]
     fit = ok.groupby(["model", "label"])["fit_seconds"].mean()
-    table = board.table.set_index(["model", "strategy"])
+    table = board.table[board.table["role"] == "ranked"].set_index(["model", "strategy"])
     data = pd.DataFrame({"rank": table["mean_rank"], "fit": fit.reindex(table.index)}).dropna().reset_index()
     fig, ax = plt.subplots(figsize=(10, 6.2), layout="constrained")
     front = pareto_front(data["fit"].to_numpy(), data["rank"].to_numpy())
@@ -49,7 +53,7 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("mean fit time per cell (s, log scale)")
-    ax.set_ylabel(f"mean rank by {short_name(board.metric)} (1 = best, top)")
+    ax.set_ylabel(f"mean rank by {short_name(board.metric)} among all model×strategy (1 = best, top)")
     ax.grid(alpha=0.3, which="both")
     model_handles = [Line2D([], [], marker=ctx.styles[m][0], ls="", color="grey", label=m) for m in ctx.models]
     front_handle = [Line2D([], [], ls="--", color="black", label="Pareto front (outlined)")]
@@ -59,5 +63,6 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     strategy_handles = [Line2D([], [], marker="o", ls="", color=ctx.colors[s], label=s) for s in labels]
     fig.legend(handles=strategy_handles, fontsize=7, loc="outside right upper", title="strategy (colour)",
                ncol=1 if len(labels) <= 30 else 2)
-    ax.set_title(f"Cost vs benefit — {len(data)} model×strategy, {board.n_datasets} datasets", fontsize=10, loc="left")
+    ax.set_title(f"Cost vs benefit — {len(data)} model×strategy ranked together (pooled), {board.n_datasets} of "
+                 f"{board.datasets_total} datasets", fontsize=10, loc="left")
     return [("cost_benefit", fig)]

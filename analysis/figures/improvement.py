@@ -1,39 +1,25 @@
-"""Improvement over the baseline: per strategy, the difference to `none` on the same model on each
-dataset (box + points), zero marked — does a strategy help on most datasets or only on average?"""
+"""Improvement over the baseline: per strategy, the difference to the baseline (`--baseline`, default
+`none` on the same model) on each compared dataset of its board (box + points), zero marked, one
+panel per model — does a strategy help on most datasets or only on average?"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.figures.context import FigureContext
 from foundation.metrics import metric_direction, short_name
 
 
-def deltas(ctx: FigureContext, metric: str) -> pd.DataFrame:
-    """Long table (dataset, model, strategy, delta): metric minus the same model's baseline, per dataset,
-    on datasets where both have results."""
-    values = ctx.board(metric).values
-    rows = []
-    for model, label in values.columns:
-        base = ctx.board(metric).baseline
-        if label == base or (model, base) not in values.columns:
-            continue
-        delta = (values[(model, label)] - values[(model, base)]).dropna()
-        rows.append(pd.DataFrame({"dataset": delta.index, "model": model, "strategy": label, "delta": delta.values}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["dataset", "model", "strategy", "delta"])
-
-
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     metric = ctx.metric
-    data = deltas(ctx, metric)
+    data = ctx.deltas(metric)
     better = "right" if metric_direction(metric) == "higher" else "left"
     if data.empty:
         fig, ax = plt.subplots(figsize=(7, 2), layout="constrained")
         ax.set_axis_off()
-        ax.text(0.5, 0.5, f"No improvement plot: no strategy shares datasets with the `{ctx.board(metric).baseline}` "
-                          "baseline on the same model", ha="center", va="center", fontsize=9)
+        ax.text(0.5, 0.5, f"No improvement plot: no strategy shares datasets with the baseline `{ctx.baseline}`",
+                ha="center", va="center", fontsize=9)
         return [(f"improvement_{metric}", fig)]
     sign = 1 if better == "right" else -1
     order = (data.groupby("strategy")["delta"].median() * sign).sort_values(ascending=False).index.tolist()
@@ -59,9 +45,10 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
         ax.set_yticks(positions, order)
         ax.set_ylim(-0.7, len(order) - 0.3)
         ax.set_title(model, fontsize=10)
-        ax.set_xlabel(f"Δ {short_name(metric)} vs none ({better} = better)", fontsize=8)
+        ax.set_xlabel(f"Δ {short_name(metric)} vs {ctx.baseline} ({better} = better)", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Improvement over the `none` baseline per dataset ({short_name(metric)}; one point per dataset, "
-                 "same model)", fontsize=10, x=0.01, ha="left")
+    against = f"`{ctx.baseline}`" if "/" in ctx.baseline else f"`{ctx.baseline}` on the same model"
+    fig.suptitle(f"Improvement over {against} per dataset ({short_name(metric)}; one point per compared dataset)",
+                 fontsize=10, x=0.01, ha="left")
     return [(f"improvement_{metric}", fig)]

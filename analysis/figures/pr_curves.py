@@ -33,7 +33,7 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     rows = math.ceil(len(models) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(7.4 * cols, 4.4 * rows + 0.5), squeeze=False, layout="constrained")
     prevalence = float(preds.groupby("key")["y_true"].mean().mean())
-    baseline = ctx.board().baseline
+    baseline = ctx.baseline_label
     shown_note = ""
     for ax, model in zip(axes.flat, models):
         part = preds[preds["model"] == model]

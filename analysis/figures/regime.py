@@ -1,6 +1,7 @@
 """Regime plot: Δ PR AUC against the baseline versus the imbalance ratio (log x), one panel per
 strategy family, a LOWESS trend per strategy (statsmodels): where in the imbalance range does a
-family start or stop helping?"""
+family start or stop helping? Points are dataset × model from each model's board (its compared
+datasets), so every Δ is paired within one model."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from analysis.figures.context import FigureContext
-from analysis.figures.improvement import deltas
 from analysis.figures.pr_curves import no_data_figure
 from foundation.families import family_order
 from foundation.metrics import metric_direction, short_name
@@ -24,10 +24,10 @@ MIN_TREND_POINTS = 8
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
-    metric = REGIME_METRIC if REGIME_METRIC in ctx.cells.columns else ctx.metric
+    metric = REGIME_METRIC if REGIME_METRIC in ctx.results.columns else ctx.metric
     from statsmodels.nonparametric.smoothers_lowess import lowess  # only this figure needs statsmodels
 
-    data = deltas(ctx, metric)
+    data = ctx.deltas(metric)
     if data.empty:
         return [("regime", no_data_figure("No regime plot: no strategy shares datasets with the baseline"))]
     data["ir"] = data["dataset"].map(ctx.run.datasets["ir"].astype(float))
@@ -62,7 +62,7 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
         ax.set_axis_off()
     better = "higher" if metric_direction(metric) == "higher" else "lower"
     for ax in axes[:, 0]:
-        ax.set_ylabel(f"Δ {short_name(metric)} vs none ({better} = better)", fontsize=8)
-    fig.suptitle(f"Regime: Δ {short_name(metric)} against `none` on the same model vs imbalance ratio — one point per "
+        ax.set_ylabel(f"Δ {short_name(metric)} vs {ctx.baseline} ({better} = better)", fontsize=8)
+    fig.suptitle(f"Regime: Δ {short_name(metric)} against `{ctx.baseline}` vs imbalance ratio — one point per "
                  "dataset × model, LOWESS trend per strategy", fontsize=10, x=0.01, ha="left")
     return [("regime", fig)]

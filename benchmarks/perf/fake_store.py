@@ -65,6 +65,7 @@ def write_fake_store(results_dir: str | Path, n_datasets: int = 100, n_strategie
                 "metrics": {"recall_at_precision": [0.8, 0.9], "precision_at_recall": [0.8], "ece_bins": 10}}
         store.begin_run(spec, {"python": "fake", "platform": "fake", "packages": {}, "git_commit": None}, "fake", 0)
         store.set_meta("expected_cells", n_datasets * len(models) * len(labels) * n_folds)
+        store.set_meta("expected_results", n_datasets * len(models) * len(labels) * n_folds)
         for d, name in enumerate(names):
             prevalence = 1 / (1 + ir[d])
             n_pos = max(n_folds, int(round(prevalence * n_test * n_folds)))
