@@ -10,7 +10,8 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
 from strategies import get_model, get_strategy
@@ -121,17 +122,41 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _name_and_axes(entry: Any, kind: str) -> tuple[str, dict[str, list[Any]]]:
+    """`"smote"` or `{name = "smote", k_neighbors = [3, 5]}` → (name, {parameter: values to expand})."""
+    if isinstance(entry, str):
+        return entry, {}
+    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        return entry["name"], {k: v if isinstance(v, list) else [v] for k, v in entry.items() if k != "name"}
+    raise InvalidParamsError(f"a {kind} must be a name or a table with `name = ...`, got {entry!r}")
+
+
+T = TypeVar("T", ModelConfig, StrategyConfig)
+
+
+def _expand_axis(entries: list[Any], expand: Callable[[Any], list[T]], kind: str, text: str, path: str) -> list[T]:
+    """Every entry of the models or strategies axis as grid points; a mistake or a point listed twice
+    is a `file:line` GridError."""
+    points: list[T] = []
+    for entry in entries:
+        try:
+            points.extend(expand(entry))
+        except (UnknownNameError, InvalidParamsError) as exc:
+            name = entry if isinstance(entry, str) else entry.get("name") if isinstance(entry, dict) else None
+            line = _line_of(text, str(name)) if name else _line_of(text, "models" if kind == "model" else "strategies")
+            raise GridError(f"{path}:{line}: {exc}") from None
+    labels = [point.label for point in points]
+    if len(set(labels)) != len(labels):
+        duplicate = next(label for label in labels if labels.count(label) > 1)
+        raise GridError(f"{path}:{_line_of(text, duplicate.split('[')[0])}: {kind} {duplicate!r} is listed twice")
+    return points
+
+
 def expand_strategy(entry: Any) -> list[StrategyConfig]:
     """A strategy entry — `"smote"` or `{name = "smote", k_neighbors = [3, 5]}` — as grid points."""
-    if isinstance(entry, str):
-        name, raw = entry, {}
-    elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-        name, raw = entry["name"], {k: v for k, v in entry.items() if k != "name"}
-    else:
-        raise InvalidParamsError(f"a strategy must be a name or a table with `name = ...`, got {entry!r}")
+    name, axes = _name_and_axes(entry, "strategy")
     strategy = get_strategy(name)
-    strategy.check_names(raw)  # unknown parameter names fail here, even with an empty axis
-    axes = {k: v if isinstance(v, list) else [v] for k, v in raw.items()}
+    strategy.check_names(axes)  # unknown parameter names fail here, even with an empty axis
     points = []
     for values in itertools.product(*axes.values()):
         params = strategy.resolve_params(dict(zip(axes, values)))
@@ -143,14 +168,8 @@ def expand_strategy(entry: Any) -> list[StrategyConfig]:
 def expand_model(entry: Any) -> list[ModelConfig]:
     """A model entry — `"lightgbm"` or `{name = "lightgbm", small_sets = "scale"}` (lists expand) — as
     grid points with every option filled."""
-    if isinstance(entry, str):
-        name, raw = entry, {}
-    elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-        name, raw = entry["name"], {k: v for k, v in entry.items() if k != "name"}
-    else:
-        raise InvalidParamsError(f"a model must be a name or a table with `name = ...`, got {entry!r}")
+    name, axes = _name_and_axes(entry, "model")
     spec = get_model(name)
-    axes = {k: v if isinstance(v, list) else [v] for k, v in raw.items()}
     points = []
     for values in itertools.product(*axes.values()):
         try:
@@ -272,28 +291,8 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
     datasets = chosen.names
     if chosen.task_shape is not None:
         n_repeats, n_splits = chosen.task_shape
-    models: list[ModelConfig] = []
-    for entry in raw["models"]:
-        try:
-            models.extend(expand_model(entry))
-        except (UnknownNameError, InvalidParamsError) as exc:
-            name = entry if isinstance(entry, str) else entry.get("name") if isinstance(entry, dict) else None
-            raise GridError(f"{path}:{_line_of(text, str(name)) if name else _line_of(text, 'models')}: {exc}") from None
-    model_labels = [m.label for m in models]
-    if len(set(model_labels)) != len(model_labels):
-        duplicate = next(label for label in model_labels if model_labels.count(label) > 1)
-        raise GridError(f"{path}:{_line_of(text, duplicate.split('[')[0])}: model {duplicate!r} is listed twice")
-    strategies: list[StrategyConfig] = []
-    for entry in raw["strategies"]:
-        try:
-            strategies.extend(expand_strategy(entry))
-        except (UnknownNameError, InvalidParamsError) as exc:
-            name = entry if isinstance(entry, str) else entry.get("name") if isinstance(entry, dict) else None
-            raise GridError(f"{path}:{_line_of(text, str(name)) if name else 1}: {exc}") from None
-    labels = [s.label for s in strategies]
-    if len(set(labels)) != len(labels):
-        duplicate = next(label for label in labels if labels.count(label) > 1)
-        raise GridError(f"{path}:{_line_of(text, duplicate.split('[')[0])}: strategy {duplicate!r} is listed twice")
+    models = _expand_axis(raw["models"], expand_model, "model", text, path)
+    strategies = _expand_axis(raw["strategies"], expand_strategy, "strategy", text, path)
     posthoc = expand_posthoc(raw.get("posthoc"), text, path)
     seed = raw.get("seed", 0)
     return GridSpec(

@@ -6,6 +6,7 @@ grid adds are derived in this process from the stored predictions, without any f
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections import Counter
@@ -234,8 +235,6 @@ def _backfill(store: Store, results_dir: Path, backfill: list[tuple[Cell, tuple[
 
 
 def _extra_message(extra: str) -> str:
-    import json
-
     try:
         return str(json.loads(extra).get("inner_message", ""))
     except (ValueError, AttributeError):

@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import logit
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 
@@ -18,15 +16,21 @@ from benchmarks.cells import Cell, enumerate_cells
 from benchmarks.cv import fold_indices
 from benchmarks.grid import GridError, ModelConfig, StrategyConfig, parse_grid
 from benchmarks.runner import run_grid
-from benchmarks.store import (StoreError, read_cells, read_derived, read_derived_probabilities, read_inner_predictions,
-                              read_predictions)
+from benchmarks.store import (
+    StoreError,
+    read_cells,
+    read_derived,
+    read_derived_probabilities,
+    read_inner_predictions,
+    read_predictions,
+)
 from datasets import load_dataset
 from foundation.hashing import derive_seed
 from foundation.metrics import threshold_metrics
 from foundation.plugins import load_plugin_dirs
 from foundation.posthoc import adjust_prior, choose_threshold
 from strategies import TrainingContext, get_model, get_strategy
-from tests.helpers import ROOT
+from tests.helpers import ROOT, LogitScores
 
 GRID = """\
 name = "t"
@@ -240,26 +244,6 @@ def test_prior_correction_uses_the_recorded_training_prior(derived_store: Path) 
         np.testing.assert_allclose(corrected[row.key][0], adjust_prior(proba, row.training_prior, train_prior),
                                    rtol=1e-12)
 
-
-class LogitScores(ClassifierMixin, BaseEstimator):
-    """A model whose `decision_function` is logit p, so scikit-learn's Platt scaling works on logit p."""
-
-    def __init__(self, estimator: BaseEstimator) -> None:
-        self.estimator = estimator
-
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> "LogitScores":
-        self.estimator_ = clone(self.estimator).fit(X, y)
-        self.classes_ = self.estimator_.classes_
-        return self
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.estimator_.predict_proba(X)
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.estimator_.predict(X)
-
-    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        return logit(np.clip(self.predict_proba(X)[:, 1], 1e-15, 1 - 1e-15))
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])

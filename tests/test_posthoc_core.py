@@ -8,8 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from scipy.special import logit
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.isotonic import IsotonicRegression
@@ -17,8 +16,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
 from foundation.metrics import threshold_metrics
-from foundation.posthoc import (ThresholdChoice, adjust_prior, choose_threshold, fit_calibrator, odds,
-                                prior_correct)
+from foundation.posthoc import (
+    ThresholdChoice,
+    adjust_prior,
+    choose_threshold,
+    fit_calibrator,
+    odds,
+    prior_correct,
+)
+from tests.helpers import LogitScores
 
 # --- threshold search: brute force in exact arithmetic --------------------------------------------
 
@@ -192,26 +198,6 @@ def test_invalid_objective_or_level_is_one_line(objective: str, level: float | N
 # --- calibration: CalibratedClassifierCV(ensemble=False) -----------------------------------------
 
 
-class LogitWrapper(ClassifierMixin, BaseEstimator):
-    """A classifier whose decision_function is logit p, so CalibratedClassifierCV calibrates logit p."""
-
-    def __init__(self, estimator: BaseEstimator | None = None) -> None:
-        self.estimator = estimator
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "LogitWrapper":
-        self.estimator_ = clone(self.estimator).fit(X, y)
-        self.classes_ = self.estimator_.classes_
-        return self
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.estimator_.predict_proba(X)
-
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        return logit(self.predict_proba(X)[:, 1])
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.estimator_.predict(X)
-
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
 @pytest.mark.parametrize("seed", [0, 1])
@@ -221,7 +207,7 @@ def test_calibration_equals_calibrated_classifier_cv_without_ensemble(method: st
     X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
     model = LogisticRegression(C=0.3, max_iter=1000)
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
-    reference = CalibratedClassifierCV(LogitWrapper(model), method=method, cv=folds, ensemble=False)
+    reference = CalibratedClassifierCV(LogitScores(model), method=method, cv=folds, ensemble=False)
     expected = reference.fit(X_train, y_train).predict_proba(X_test)[:, 1]
     # what a cell stores: inner out-of-fold predictions with their fold ids, the final model's test predictions
     oof = cross_val_predict(model, X_train, y_train, cv=folds, method="predict_proba")[:, 1]

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import logit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.fit_cell import FoldFit, fit_on_fold
@@ -138,3 +141,27 @@ def comparable(results: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     cells = read_cells(results).sort_values("key").reset_index(drop=True)
     preds = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
     return cells[[c for c in COMPARED if c in cells]], preds
+
+
+# --- scikit-learn's calibration on logit p -----------------------------------------------------------
+
+class LogitScores(ClassifierMixin, BaseEstimator):
+    """A model whose `decision_function` is logit p, so scikit-learn's CalibratedClassifierCV calibrates
+    logit p as imbench's post-hoc calibration does (the reference the tests compare with)."""
+
+    def __init__(self, estimator: BaseEstimator | None = None) -> None:
+        self.estimator = estimator
+
+    def fit(self, X: Any, y: np.ndarray) -> "LogitScores":
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.estimator_.predict(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        return logit(np.clip(self.predict_proba(X)[:, 1], 1e-15, 1 - 1e-15))
