@@ -129,6 +129,9 @@ def display_effects(table: pd.DataFrame) -> pd.DataFrame:
     out["W/T/L"] = [_wtl(w, ti, lo) for w, ti, lo in zip(table["wins"], table["ties"], table["losses"])]
     out["p_Holm"] = [format_p(p) + ("*" if s is True else "") if pd.notna(p) else "–"
                      for p, s in zip(table["p_holm"], table["significant"].astype(object))]
+    if "alerts_inner" in table.columns and table["alerts_inner"].notna().any():
+        out["alerts in→test"] = [f"{i:.3f}→{t:.3f}" if pd.notna(i) else "–"
+                                 for i, t in zip(table["alerts_inner"], table["alerts_test"])]
     return out.reset_index(drop=True)
 
 

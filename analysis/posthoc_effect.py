@@ -22,7 +22,9 @@ from analysis.statistics import ALPHA, compare_to_baseline, holm
 #: Metric a step is judged by unless `--metric` says otherwise, by step name (the part before ":").
 DEFAULT_METRICS = {"threshold": "f1@deployed", "calibrate": "ece", "prior": "ece"}
 COLUMNS = ["model", "strategy", "step", "label", "metric", "datasets", "delta_mean", "delta_median", "wins", "ties",
-           "losses", "p_wilcoxon", "wilcoxon_note", "p_holm", "significant"]
+           "losses", "p_wilcoxon", "wilcoxon_note", "p_holm", "significant", "alerts_inner", "alerts_test"]
+#: The alert rate each derived result's threshold gives on the inner folds and on the test fold.
+ALERT_RATES = ("alert_rate@inner", "alert_rate@deployed")
 
 
 @dataclass
@@ -64,13 +66,24 @@ def posthoc_effects(results: pd.DataFrame, metric: str | None = None, *, alpha: 
         rows.append({"model": model, "strategy": base, "step": step, "label": label, "metric": name,
                      "datasets": int(both.sum()), "delta_mean": result.delta_mean, "delta_median": result.delta_median,
                      "wins": result.wins, "ties": result.ties, "losses": result.losses, "p_wilcoxon": result.p_value,
-                     "wilcoxon_note": result.reason})
+                     "wilcoxon_note": result.reason, **_alert_rates(results, model, label, both)})
     table = pd.DataFrame(rows, columns=COLUMNS)
     families = [table.index] if pool_models else [part.index for _, part in table.groupby("model")]
     for index in families:
         table.loc[index, "p_holm"] = holm(table.loc[index, "p_wilcoxon"].astype(float), alpha)
     table["significant"] = (table["p_holm"] < alpha).where(table["p_holm"].notna()).astype("boolean")
     return PosthocEffects(table, alpha, pool_models, notes + _method_notes(table, alpha, pool_models, metric))
+
+
+def _alert_rates(results: pd.DataFrame, model: str, label: str, datasets: pd.Series) -> dict[str, float]:
+    """Mean alert rate of a threshold label on the inner folds and on the test fold (datasets compared,
+    fold means first): a gap shows the final model scoring unlike the inner models it was tuned on."""
+    if not all(name in results.columns for name in ALERT_RATES) or not label.split("+", 1)[-1].startswith("threshold"):
+        return {"alerts_inner": float("nan"), "alerts_test": float("nan")}
+    rows = results[(results["model"] == model) & (results["label"] == label) & (results["status"] == "ok")
+                   & results["dataset"].isin(datasets.index[datasets])]
+    means = rows.groupby("dataset")[list(ALERT_RATES)].mean().mean()
+    return {"alerts_inner": float(means[ALERT_RATES[0]]), "alerts_test": float(means[ALERT_RATES[1]])}
 
 
 def _why_not(cache: CoverageCache, model: str, label: str, metric: str) -> str:
@@ -90,7 +103,10 @@ def _method_notes(table: pd.DataFrame, alpha: float, pooled: bool, metric: str |
              f"{chosen}; a dataset counts when both have every fold there.",
              f"W/T/L counts a win when the step makes the metric better (for ece: lower); two-sided Wilcoxon "
              f"signed-rank tests paired by dataset, Holm-corrected over "
-             f"{'all comparisons' if pooled else 'each model’s comparisons'} at α={alpha:g}."]
+             f"{'all comparisons' if pooled else 'each model’s comparisons'} at α={alpha:g}.",
+             "alerts in→test (threshold steps): the mean alert rate of the deployed threshold on the training "
+             "fold's inner folds and on the test fold; a gap means the final model, refitted on the whole "
+             "training fold, scores unlike the inner models (expected for boosting or resampling)."]
     skipped = table[table["wilcoxon_note"] != ""]
     for reason, part in skipped.groupby("wilcoxon_note"):
         names = ", ".join(f"{r.model} {r.label}" for r in part.itertuples(index=False))

@@ -21,6 +21,8 @@ from strategies.base import NotApplicable
 from strategies.posthoc import POSTHOC, PosthocInput, parse_posthoc
 
 MAX_MESSAGE = 500
+#: Stored with every derived result that has inner predictions (a `reference` metric: never ranked).
+INNER_ALERT_RATE = "alert_rate@inner"
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ def _derive_one(cell: CellPredictions, text: str, metrics: MetricConfig) -> Deri
     inner_scores = out.inner_proba if out.inner_proba is not None else data.inner_scores
     report = {**out.report, "test_alert_rate": float(np.mean(proba >= threshold))}
     if inner_scores is not None:
-        report["inner_alert_rate"] = float(np.mean(np.asarray(inner_scores) >= threshold))
+        # the alert rate the training fold promised at this threshold, next to alert_rate@deployed on
+        # the test fold: they part when the final model scores unlike the inner ones
+        report["inner_alert_rate"] = kept[INNER_ALERT_RATE] = float(np.mean(np.asarray(inner_scores) >= threshold))
     if out.reason:
         report["reason"] = out.reason
     keep_proba = bool(kinds & {"probability", "ranking"})

@@ -212,6 +212,8 @@ def test_thresholds_are_an_exact_search_on_the_stored_inner_predictions(derived_
             assert (np.isnan(value) and np.isnan(stored)) or stored == pytest.approx(value, abs=1e-12), name
         report = json.loads(row.report)
         assert report["inner_alert_rate"] == pytest.approx(np.mean(own.proba >= choice.threshold))
+        stored = derived.loc[(derived["key"] == row.key) & (derived["posthoc"] == row.posthoc)].iloc[0]
+        assert stored["alert_rate@inner"] == report["inner_alert_rate"]  # what the training fold promised
         assert report["test_alert_rate"] == pytest.approx(np.mean(rows["proba"].to_numpy() >= choice.threshold))
         checked += 1
     assert checked == 2 * 2 * 3 * 5
