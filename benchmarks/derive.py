@@ -82,7 +82,7 @@ def _derive_one(cell: CellPredictions, text: str, metrics: MetricConfig) -> Deri
     except Exception as exc:  # a failure is recorded, never papered over
         return DerivedResult(cell.key, text, "error", one_line(exc))
     kinds = step.changes(spec.params)
-    values = compute_metrics(cell.test_y, proba, metrics, deployed_threshold=threshold)
+    values = compute_metrics(cell.test_y, proba, metrics, deployed_threshold=threshold, kinds=kinds)
     kept = {name: value for name, value in values.items() if metric_kind(name) in kinds}
     inner_scores = out.inner_proba if out.inner_proba is not None else data.inner_scores
     report = {**out.report, "test_alert_rate": float(np.mean(proba >= threshold))}

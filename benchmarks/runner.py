@@ -22,10 +22,13 @@ from benchmarks.environment import environment
 from benchmarks.execution import execute
 from benchmarks.fit_cell import CellTask
 from benchmarks.grid import GridSpec
-from benchmarks.store import (FINAL_STATUSES, CellResult, Store, StoreError, read_cells, read_inner_predictions,
-                              read_predictions, read_runs, store_path)
+from benchmarks.store import (FINAL_STATUSES, CellResult, DerivedResult, Store, StoreError, read_cells,
+                              read_inner_predictions, read_predictions, read_runs, store_path)
 from datasets import Dataset, fingerprint, load_dataset
 
+#: Derived results written per transaction when steps are added to a finished store (each batch is
+#: complete: a kill loses at most the batch in flight, which the next run derives again).
+BACKFILL_BATCH = 500
 #: Parts of the spec that change what an already stored cell means; they must match to resume.
 RESUME_INVARIANTS = ("seed", "cv", "metrics")
 
@@ -215,22 +218,28 @@ def _backfill(store: Store, results_dir: Path, backfill: list[tuple[Cell, tuple[
     test = {key: (part["y_true"].to_numpy(), part["proba"].to_numpy())
             for key, part in read_predictions(results_dir, keys).groupby("key", sort=False)}
     inner = read_inner_predictions(results_dir, keys)
-    cells = read_cells(results_dir).set_index("key")
+    cells = read_cells(results_dir)
+    stored = dict(zip(cells["key"], zip(cells["training_prior"], cells["inner_status"], cells["extra"])))
+    pending: list[DerivedResult] = []
     for cell, steps in backfill:
         y_test, proba = test[cell.key]
         data = datasets[cell.dataset]
         _, test_rows = fold_indices(data.y, cell.n_splits, cell.n_repeats, cell.run_seed, cell.dataset, cell.repeat,
                                     cell.fold)
         train_prior = float((data.y.sum() - data.y[test_rows].sum()) / (len(data.y) - len(test_rows)))
-        row = cells.loc[cell.key]
-        model_prior = None if row["training_prior"] != row["training_prior"] else float(row["training_prior"])
-        inner_status = row["inner_status"] or ("skipped" if grid.inner_folds < 2 else "")
-        message = "" if cell.key in inner else (_extra_message(row["extra"]) or
+        prior, inner_status, extra = stored[cell.key]
+        model_prior = None if prior != prior else float(prior)
+        inner_status = inner_status or ("skipped" if grid.inner_folds < 2 else "")
+        message = "" if cell.key in inner else (_extra_message(extra) or
                                                  f"the grid stores no inner folds (inner_folds = {grid.inner_folds})")
         results = derive(CellPredictions(cell.key, y_test, proba, inner.get(cell.key), inner_status, message,
                                          train_prior, model_prior), steps, grid.metrics)
-        store.put_derived(results)
+        pending += results
+        if len(pending) >= BACKFILL_BATCH:
+            store.put_derived(pending)
+            pending = []
         counts.update(r.status for r in results)
+    store.put_derived(pending)
     return counts
 
 

@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +281,7 @@ class Store:
 
 
 def _now() -> str:
-    return pd.Timestamp.now(tz="UTC").isoformat()
+    return datetime.now(timezone.utc).isoformat()
 
 
 # --- reading ---------------------------------------------------------------------------------------

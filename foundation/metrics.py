@@ -9,6 +9,7 @@ is checked against scikit-learn's own function in tests/test_metrics.py.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,28 +266,35 @@ def ranking_metrics(y_true: np.ndarray, proba: np.ndarray) -> tuple[float, float
 
 
 def compute_metrics(y_true: Any, proba: Any, config: MetricConfig = MetricConfig(),
-                    deployed_threshold: float | None = None) -> dict[str, float]:
-    """Every per-cell metric for one test fold (needs both classes present, as stratified folds ensure)."""
+                    deployed_threshold: float | None = None, kinds: Iterable[str] | None = None) -> dict[str, float]:
+    """Every per-cell metric for one test fold (needs both classes present, as stratified folds ensure);
+    with `kinds` (of METRIC_KINDS) only the metrics of those kinds, so a post-hoc step that changes
+    only decisions costs two confusion counts, not a logistic fit."""
+    wanted = set(METRIC_KINDS if kinds is None else kinds)
     y_true = np.asarray(y_true).astype(int)
     proba = np.asarray(proba, dtype=float)
-    clipped = np.clip(proba, EPS, 1 - EPS)
-    intercept, slope = calibration_intercept_slope(y_true, proba)
-    ap, auc, precision, recall = ranking_metrics(y_true, proba)
-    out: dict[str, float] = {
-        "ap": ap,
-        "prevalence": float(y_true.mean()),
-        "roc_auc": auc,
-        "brier": float(np.mean((proba - y_true) ** 2)),
-        "log_loss": float(-np.mean(y_true * np.log(clipped) + (1 - y_true) * np.log1p(-clipped))),
-        "ece": expected_calibration_error(y_true, proba, config.ece_bins),
-        "calibration_intercept": intercept,
-        "calibration_slope": slope,
-    }
-    for p in config.recall_at_precision:
-        out[point_name("recall_at_precision", p)] = _recall_at_precision(precision, recall, p)
-    for r in config.precision_at_recall:
-        out[point_name("precision_at_recall", r)] = _precision_at_recall(precision, recall, r)
-    out.update(threshold_metrics(y_true, proba, 0.5, "@0.5"))
-    if deployed_threshold is not None:
+    out: dict[str, float] = {}
+    if "reference" in wanted:
+        out["prevalence"] = float(y_true.mean())
+    if "ranking" in wanted:
+        ap, auc, precision, recall = ranking_metrics(y_true, proba)
+        out.update({"ap": ap, "roc_auc": auc})
+        for p in config.recall_at_precision:
+            out[point_name("recall_at_precision", p)] = _recall_at_precision(precision, recall, p)
+        for r in config.precision_at_recall:
+            out[point_name("precision_at_recall", r)] = _precision_at_recall(precision, recall, r)
+    if "probability" in wanted:
+        clipped = np.clip(proba, EPS, 1 - EPS)
+        intercept, slope = calibration_intercept_slope(y_true, proba)
+        out.update({
+            "brier": float(np.mean((proba - y_true) ** 2)),
+            "log_loss": float(-np.mean(y_true * np.log(clipped) + (1 - y_true) * np.log1p(-clipped))),
+            "ece": expected_calibration_error(y_true, proba, config.ece_bins),
+            "calibration_intercept": intercept,
+            "calibration_slope": slope,
+        })
+    if "decision@0.5" in wanted:
+        out.update(threshold_metrics(y_true, proba, 0.5, "@0.5"))
+    if deployed_threshold is not None and "decision@deployed" in wanted:
         out.update(threshold_metrics(y_true, proba, deployed_threshold, "@deployed"))
     return out
