@@ -264,11 +264,11 @@ def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str |
     compared = comparison_columns(values, baseline_values, metric, baseline, alpha, tests=not light, rope=rope,
                                   seed=seed)
     table = table.join(compared)
-    for name in [m for m in headline if m != metric and m in results.columns]:
-        table[name] = cache.wide(name)[1].reindex(index=kept, columns=table.index).mean()
     chance = (cache.wide("ap_random")[1].reindex(index=kept, columns=references)
               if references and "ap_random" in results else None)
     table = pd.concat([table, _reference_rows(means.loc[kept, references], metric, families, chance)])
+    for name in [m for m in headline if m != metric and m in results.columns]:
+        table[name] = cache.wide(name)[1].reindex(index=kept, columns=table.index).mean()
     table = _with_counts(table, cache.table(metric), lacks, means.loc[kept, ranked + references])
     table.index = table.index.set_names(["model", "strategy"])
     return Leaderboard(metric, table.reset_index(), ranks, values, friedman, nemenyi, failed, alpha, baseline, model,

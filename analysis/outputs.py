@@ -29,7 +29,8 @@ def report_dir(results_dir: Path, out: Path | None = None) -> Path:
 ABBREVIATIONS = (("calibrate:", "cal:"), ("threshold:", "thr:"), ("ensemble-", "ens-"), ("isotonic", "iso"),
                  ("sigmoid", "sig"), ("precision>=", "P≥"), ("recall>=", "R≥"))
 #: Compact columns dropped first when the terminal is too narrow (`--wide` shows them all).
-DROP_ORDER = ("last", "no alert", "degen", "Δmed", "≈best", "W/T/L", "p_Holm", "P(b/=/w)", "Δmean")
+DROP_ORDER = ("last", "no alert", "degen", "Δmed", "≈best", "cost@bayes", "W/T/L", "p_Holm", "cost@dep", "P(b/=/w)",
+              "Δmean")
 
 
 def short_label(label: str) -> str:
@@ -63,6 +64,10 @@ def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
         out["strategy"] = [short_label(n) for n in names]
     out["rank"] = t["mean_rank"]
     out[short_name(metric)] = t[metric]
+    if not wide:  # expected costs (--costs) sit next to the metric; the wide table has them among the headline
+        for name, shown in (("cost@deployed", "cost@dep"), ("cost@bayes", "cost@bayes")):
+            if name in t and name != metric:
+                out[shown] = t[name]
     if wide:
         out["median"] = t[f"{metric}_median"]
         out["95% CI"] = [_interval(lo, hi) for lo, hi in zip(t[f"{metric}_ci_low"], t[f"{metric}_ci_high"])]

@@ -262,6 +262,25 @@ def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, s
     }
 
 
+def expected_cost(y_true: np.ndarray, proba: np.ndarray, threshold: float, fp_cost: float, fn_cost: float,
+                  sample_weight: np.ndarray | None = None) -> float:
+    """Expected misclassification cost per case of flagging `proba >= threshold`:
+    (fp_cost · FP + fn_cost · FN) / n (sums of weights with `sample_weight`). `threshold = math.inf`
+    flags nothing (every positive missed)."""
+    y = np.asarray(y_true) == 1
+    flagged = np.asarray(proba, dtype=float) >= threshold
+    weight = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    fp = float(weight[flagged & ~y].sum())
+    fn = float(weight[~flagged & y].sum())
+    return (fp_cost * fp + fn_cost * fn) / float(weight.sum())
+
+
+def bayes_threshold(fp_cost: float, fn_cost: float) -> float:
+    """The cost-optimal threshold on calibrated probabilities: flag when p · fn_cost ≥ (1 − p) · fp_cost,
+    i.e. p ≥ fp_cost / (fp_cost + fn_cost)."""
+    return fp_cost / (fp_cost + fn_cost)
+
+
 def score_curve(y_true: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative true and false positives at each distinct score, highest score first (the curve
     behind both the ROC and the PR curve)."""

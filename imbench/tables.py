@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import textwrap
 
 import pandas as pd
 from rich import box
@@ -10,10 +12,55 @@ from rich.markup import escape
 from rich.table import Table
 
 
+#: Width used when output goes to a file or a pipe and COLUMNS does not say otherwise.
+PIPE_WIDTH = 200
+
+
 def make_console(stderr: bool = False) -> Console:
-    """A console that does not truncate tables when output goes to a file or a pipe."""
+    """A console as wide as the terminal; when output goes to a file or a pipe, as wide as COLUMNS says
+    (default PIPE_WIDTH, so tables are not truncated)."""
     probe = Console(stderr=stderr)
-    return Console(stderr=stderr, width=None if probe.is_terminal else 200)
+    if probe.is_terminal:
+        return Console(stderr=stderr)
+    try:
+        width = int(os.environ.get("COLUMNS", PIPE_WIDTH))
+    except ValueError:
+        width = PIPE_WIDTH
+    return Console(stderr=stderr, width=max(width, 40))
+
+
+def text_width(frame: pd.DataFrame, digits: int = 3) -> int:
+    """Characters a compact table of `frame` takes: every column at its widest cell or header, two
+    spaces between columns (as `rich_table(compact=True)` draws it)."""
+    widths = [max([len(str(column)), *(len(_plain(v, digits)) for v in frame[column])]) for column in frame.columns]
+    return sum(widths) + 2 * max(len(widths) - 1, 0)
+
+
+def fit_width(frame: pd.DataFrame, width: int, drop_order: tuple[str, ...], digits: int = 3
+              ) -> tuple[pd.DataFrame, list[str]]:
+    """`frame` without the columns of `drop_order` (first named, first dropped) it needs to fit
+    `width` characters, and the names dropped; the other columns always stay (a long name column
+    then wraps)."""
+    dropped = []
+    for column in drop_order:
+        if text_width(frame, digits) <= width:
+            break
+        if column in frame.columns:
+            frame = frame.drop(columns=[column])
+            dropped.append(column)
+    return frame, dropped
+
+
+def wrapped(line: str, width: int, indent: str = "  ") -> str:
+    """A note wrapped at the terminal width with a hanging indent (names are never split)."""
+    return textwrap.fill(line, width=max(width, 40), initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _plain(value: object, digits: int) -> str:
+    if isinstance(value, float):
+        return "–" if math.isnan(value) else f"{value:.{digits}f}"
+    return str(value)
 
 
 def _cell(value: object, digits: int) -> str:
@@ -27,9 +74,11 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, digits: int = 3, c
     """`compact`: no frame, two spaces between columns, so a leaderboard fits 80 columns."""
     style = dict(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True) if compact else {}
     table = Table(title=title, caption=caption, header_style="bold", **style)
-    for column in frame.columns:
+    for i, column in enumerate(frame.columns):
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=True)
+        # the first column (names) may wrap when nothing else is left to drop; numbers never do
+        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=not (compact and i == 0),
+                         overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v, digits) for v in row))
     return table
