@@ -223,14 +223,16 @@ def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str |
     baseline = parse_baseline(baseline, models, sorted(results["label"].unique()))
     states, means = cache.wide(metric)
     carried = cache.carried(metric)
-    families = results.drop_duplicates(["model", "label"]).set_index(["model", "label"])["family"]
+    kinds = results.drop_duplicates(["model", "label"]).set_index(["model", "label"])
+    families = kinds["family"]
 
     scope = [c for c in states.columns if model is None or c[0] == model]
     lacks = lacking_counts(states[scope])
     has_ok = cache.has_ok()
     candidates = [c for c in scope if carried.get(c, False)]
-    # chance rows (family `baseline`) of any model are shown on every model's board
-    references = [c for c in states.columns if carried.get(c, False) and families.get(c) == REFERENCE_FAMILY]
+    # chance rows (family `baseline`, as they come: no post-hoc step) of any model are shown on every board
+    references = [c for c in states.columns if carried.get(c, False) and families.get(c) == REFERENCE_FAMILY
+                  and kinds["posthoc"].get(c, "none") == "none"]
     ranked = [c for c in candidates if c not in references and (states[c] == COMPLETE).any()]
     left_out = []
     for column in [c for c in scope if c not in ranked and c not in references]:

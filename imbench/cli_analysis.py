@@ -12,7 +12,7 @@ import click
 
 from imbench.options import COSTS_OPTION, ROPE_OPTION, WIDE_OPTION, jobs_option, parse_costs, plugins_option
 from imbench.plugin_options import load_plugins
-from imbench.tables import make_console, rich_table
+from imbench.tables import make_console, print_fitted, rich_table
 
 console = make_console()
 err_console = make_console(stderr=True)
@@ -56,27 +56,8 @@ def load_results(results_dir: Path, model: str | None, include_anti_patterns: bo
 
 def print_frame(frame, title: str, notes: list[str], drop_order: tuple[str, ...] = (), wide: bool = False,  # type: ignore[no-untyped-def]
                 caption: str | None = None) -> None:
-    """A compact table that fits the terminal (dropping columns of `drop_order` first, and saying so;
-    `wide`: every column however wide), then its notes wrapped at the terminal width."""
-    from imbench.tables import fit_width, text_width, wrapped
-
-    width = console.width
-    dropped: list[str] = []
-    if not wide:
-        frame, dropped = fit_width(frame, width, drop_order)
-    table = rich_table(frame, title=title, compact=True, caption=caption)
-    if wide and text_width(frame) > width:
-        from rich.console import Console
-
-        Console(file=console.file, width=text_width(frame) + 2).print(table)
-    else:
-        console.print(table)
-    if dropped:
-        notes = notes + [f"left out to fit {width} columns: {', '.join(dropped)} (--wide shows every column; the "
-                         "CSV has them all)."]
-    for line in notes:
-        console.print(wrapped(line, width), soft_wrap=True, highlight=False, markup=False)
-    console.print()
+    """`imbench.tables.print_fitted` on this module's console."""
+    print_fitted(console, frame, title, notes, drop_order, wide, caption)
 
 
 def print_leaderboard(results_dir: Path, metric: str | None = None, model: str | None = None, by: str | None = None,

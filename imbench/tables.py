@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 
+#: Columns of names that may wrap in a compact table (numbers and short codes never do).
+NAME_COLUMNS = ("strategy", "model", "step", "dataset", "name")
 #: Width used when output goes to a file or a pipe and COLUMNS does not say otherwise.
 PIPE_WIDTH = 200
 
@@ -74,11 +76,44 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, digits: int = 3, c
     """`compact`: no frame, two spaces between columns, so a leaderboard fits 80 columns."""
     style = dict(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True) if compact else {}
     table = Table(title=title, caption=caption, header_style="bold", **style)
-    for i, column in enumerate(frame.columns):
+    for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        # the first column (names) may wrap when nothing else is left to drop; numbers never do
-        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=not (compact and i == 0),
-                         overflow="fold")
+        # in a compact table, names may wrap when nothing else is left to drop; numbers never do
+        name_like = compact and not numeric and column in NAME_COLUMNS
+        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=not name_like,
+                         overflow="fold", min_width=min(len(str(column)), 12) if name_like else None)
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v, digits) for v in row))
     return table
+
+
+def short_label(label: str) -> str:
+    from analysis.outputs import short_label as shorten  # the one list of abbreviations
+
+    return shorten(label)
+
+
+def print_fitted(console: Console, frame: pd.DataFrame, title: str, notes: list[str] = (),  # type: ignore[assignment]
+                 drop_order: tuple[str, ...] = (), wide: bool = False, caption: str | None = None) -> None:
+    """A compact table that fits the console (dropping columns of `drop_order` first, and saying so;
+    `wide`: every column however wide), then its notes wrapped at the console width."""
+    width = console.width
+    dropped: list[str] = []
+    if not wide:
+        frame = frame.copy()
+        for column in ("strategy", "step"):
+            if column in frame.columns and not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = frame[column].map(lambda v: short_label(v) if isinstance(v, str) else v)
+        frame, dropped = fit_width(frame, width, drop_order)
+    table = rich_table(frame, title=title, compact=True, caption=caption)
+    if wide and text_width(frame) > width:
+        Console(file=console.file, width=text_width(frame) + 2).print(table)
+    else:
+        console.print(table)
+    notes = list(notes)
+    if dropped:
+        notes.append(f"left out to fit {width} columns: {', '.join(dropped)} (--wide shows every column; the files "
+                     "have them all).")
+    for line in notes:
+        console.print(wrapped(line, width), soft_wrap=True, highlight=False, markup=False)
+    console.print()
