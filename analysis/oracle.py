@@ -25,7 +25,7 @@ def oracle_vs_deployed(results: pd.DataFrame, cache: CoverageCache | None = None
     """One row per (model, strategy, P) with both the oracle metric and the matching threshold step."""
     cache = cache or CoverageCache(results)
     levels = {c[len(ORACLE):]: c for c in results.columns if c.startswith(ORACLE)}
-    pairs = results[["model", "label", "base_label", "posthoc"]].drop_duplicates()
+    pairs = results.loc[results["family"] != "baseline", ["model", "label", "base_label", "posthoc"]].drop_duplicates()
     pairs = pairs[pairs["posthoc"].str.startswith("threshold:precision>=")]
     rows = []
     for model, label, base, step in pairs.itertuples(index=False):

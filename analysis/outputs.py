@@ -59,8 +59,8 @@ def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
         out["model"] = t["model"]
         out["strategy"] = t["strategy"].where(~reference, t["strategy"] + " (ref)")
     else:
-        names = [f"{chance_name(m, s)} (ref)" if ref else f"{m}/{s}" if board.pooled else s
-                 for m, s, ref in zip(t["model"], t["strategy"], reference)]
+        names = [(f"{s if m == board.model else chance_name(m, s)} (ref)") if ref else f"{m}/{s}" if board.pooled
+                 else s for m, s, ref in zip(t["model"], t["strategy"], reference)]
         out["strategy"] = [short_label(n) for n in names]
     out["rank"] = t["mean_rank"]
     out[short_name(metric)] = t[metric]

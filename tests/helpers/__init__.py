@@ -28,10 +28,12 @@ n_repeats = 2
 """
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run `imbench ARGS` as a user would, in a subprocess (the console script of this venv)."""
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, columns: int = 200
+            ) -> subprocess.CompletedProcess[str]:
+    """Run `imbench ARGS` as a user would, in a subprocess (the console script of this venv), its
+    output as wide as `columns` (a terminal of that width)."""
     exe = Path(sys.executable).with_name("imbench")
-    env = {**os.environ, "COLUMNS": "200"}
+    env = {**os.environ, "COLUMNS": str(columns)}
     return subprocess.run([str(exe), *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout,
                           env=env)
 
