@@ -72,13 +72,14 @@ def print_leaderboard(results_dir: Path, metric: str | None = None, model: str |
     from analysis.outputs import write_leaderboards
     from imbench.api import leaderboard
 
-    if RunResults.load(results_dir, include_anti_patterns).results.empty:
+    chosen_costs = parse_costs(costs)  # a typo is one line before anything is read
+    run = RunResults.load(results_dir, include_anti_patterns)
+    if run.results.empty:
         console.print("no cells stored yet")
         return []
     metric = metric or "ap"
-    result = leaderboard(results_dir, metric, model=model, by=by, baseline=baseline, pool_models=pool_models,
-                         failed=failed, alpha=alpha, rope=rope, costs=parse_costs(costs),
-                         include_anti_patterns=include_anti_patterns)
+    result = leaderboard(run, metric, model=model, by=by, baseline=baseline, pool_models=pool_models,
+                         failed=failed, alpha=alpha, rope=rope, costs=chosen_costs)
     for board, notes in zip(result.boards, result.notes):
         frame = display_board(board)
         if not wide and any(long in name for name in board.table["strategy"] for long, _ in ABBREVIATIONS):

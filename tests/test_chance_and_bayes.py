@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from analysis.bayes import bayes_signed_rank, compact, default_rope, rope_for, RopeError
+from analysis.bayes import RopeError, bayes_signed_rank, compact, default_rope, rope_for, signed_rank_probs
 from analysis.leaderboard import build_leaderboard, leaderboards, ranked_models
 from analysis.outputs import display_board
 from benchmarks.cells import enumerate_cells
@@ -145,3 +145,17 @@ def test_board_carries_bayes_columns_with_the_chosen_rope() -> None:
     assert rows.loc["good", "p_better"] > 0.95 and rows.loc["same", "p_equivalent"] > 0.95
     assert np.isnan(rows.loc["none", "p_better"])  # the baseline is not compared with itself
     assert "P(b/=/w)" in display_board(board).columns
+
+
+@pytest.mark.parametrize(("n", "shift", "rope", "seed"), [(12, 0.01, 0.01, 0), (7, -0.02, 0.005, 3), (25, 0.0, 0.01, 1),
+                                                          (12, 0.02, 0.0, 2), (3, 0.05, 0.01, 4)])
+def test_vectorised_signed_rank_equals_baycomp(n: int, shift: float, rope: float, seed: int) -> None:
+    from baycomp import SignedRankTest
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.2, 0.8, n)
+    y = x + shift + rng.normal(0, 0.02, n)
+    ours = signed_rank_probs(x, y, rope, n_samples=3000, seed=seed)
+    theirs = SignedRankTest.probs(x, y, rope, nsamples=3000, random_state=seed)
+    expected = theirs if rope > 0 else (theirs[0], 0.0, theirs[1])
+    assert ours == pytest.approx(tuple(float(p) for p in expected), abs=1e-12)

@@ -73,6 +73,7 @@ def test_two_seeds_of_one_grid_differ_within_their_intervals(stores: dict[str, P
     assert any("run seeds differ (0 vs 1)" in line for line in result.notes)
 
 
+@pytest.mark.slow
 def test_compare_cli_says_what_did_not_match_and_refuses_other_cv(stores: dict[str, Path], tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
     other.write_text(GRID.format(seed=0).replace('"keel:yeast3"', '"keel:yeast4"').replace(
