@@ -160,7 +160,9 @@ def _no_alert(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
 def _references(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
     t = board.table
     rows = t[t["role"] == "reference"]
-    names = [f"{r.model}/{r.strategy}" for r in rows.itertuples(index=False)]
+    names = [_who(board, r.model, r.strategy) if r.model == board.model else
+             r.model + r.strategy.removeprefix("none") if r.strategy.startswith("none") else f"{r.model}/{r.strategy}"
+             for r in rows.itertuples(index=False)]  # a chance model's row by its model: `random`
     if not names:
         return ""
     line = (f"reference rows (chance, family `baseline`): {listed(names)}; shown below the board on the same "
