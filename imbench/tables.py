@@ -79,9 +79,10 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, digits: int = 3, c
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         # in a compact table, names may wrap when nothing else is left to drop; numbers never do
-        name_like = compact and not numeric and column in NAME_COLUMNS
-        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=not name_like,
-                         overflow="fold", min_width=min(len(str(column)), 12) if name_like else None)
+        # names may wrap (in a compact table only the name columns; in a framed one every text column)
+        wraps = not numeric and (column in NAME_COLUMNS or not compact)
+        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=not wraps,
+                         overflow="fold", min_width=min(len(str(column)), 12) if wraps else None)
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v, digits) for v in row))
     return table

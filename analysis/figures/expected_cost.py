@@ -20,8 +20,8 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     curve = curve[~curve["label"].str.contains("+threshold:", regex=False)]
     references = curve[curve["model"].isin(set(curve["model"]) - set(ranked_models(ctx.results)))]
     models = [m for m in ctx.models if m in set(ranked_models(ctx.results)) and m in set(curve["model"])]
-    fig, axes = plt.subplots(1, max(len(models), 1), figsize=(4.4 * max(len(models), 1) + 2.2, 3.6), sharey=True,
-                             squeeze=False, layout="constrained")
+    size = (max(4.4 * len(models) + 2.2, 8.0), 3.4 + 0.09 * curve["label"].nunique())  # legend below
+    fig, axes = plt.subplots(1, max(len(models), 1), figsize=size, sharey=True, squeeze=False, layout="constrained")
     for ax, model in zip(axes[0], models):
         part = curve[curve["model"] == model]
         for label, rows in part.groupby("label", sort=True):
@@ -39,7 +39,7 @@ def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     axes[0, 0].set_ylabel("expected cost / best trivial policy", fontsize=8)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    fig.legend(unique.values(), unique.keys(), loc="outside right upper", fontsize=7, frameon=False)
+    fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncols=2, fontsize=7, frameon=False)
     fig.suptitle(f"Cost curves at the Bayes threshold fp/(fp+fn) (mean over datasets); {ctx.costs.describe()}",
                  fontsize=10, x=0.01, ha="left")
     return [("expected_cost", fig)]
