@@ -31,7 +31,7 @@ def board_notes(board: "Leaderboard", shown: int | None = SHOWN) -> list[str]:
                                           if board.friedman.applicable else ""),
              f"failure policy ({board.policy}): {_policy(board)}.", _dropped(board, listed),
              *_left_out(board, listed), *_lacking(board), *_degenerate(board), _no_alert(board, listed),
-             _references(board, listed)]
+             _references(board, listed), _costs(board)]
     return [line for line in lines if line]
 
 
@@ -79,6 +79,14 @@ def _bayes(board: "Leaderboard") -> str:
     return (f"P(b/=/w): Bayesian signed-rank test (baycomp, seeded) against the same baseline, paired by dataset: "
             f"posterior probability that the strategy is better by more than the ROPE ({board.rope:g} {board.metric}, "
             f"--rope), practically equivalent (within it), or worse by more than it.")
+
+
+def _costs(board: "Leaderboard") -> str:
+    if "cost@deployed" not in board.table:
+        return ""
+    return ("cost@deployed / cost@bayes (--costs): mean cost per case (fp·FP + fn·FN)/n at the threshold the label "
+            "deploys, and at p ≥ fp/(fp+fn) on its probabilities (cost-optimal when they are calibrated); lower is "
+            "better.")
 
 
 def _untested(board: "Leaderboard", listed: Callable[[list[str]], str]) -> list[str]:

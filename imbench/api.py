@@ -130,9 +130,8 @@ def leaderboard(store: "str | Path | RunResults", metric: str = "ap", *, model: 
                                                                                run_results.planned_folds), **options)
     extra = [run_results.anti_pattern_note()] if run_results.anti_patterns else []
     if costs is not None:
-        extra.append(f"costs {Costs(*costs).describe()}: cost@deployed is the mean cost per case at the deployed "
-                     f"threshold, cost@bayes at p ≥ fp/(fp+fn) = {Costs(*costs).threshold:.3g} on the label's "
-                     "probabilities (cost-optimal when they are calibrated); lower is better")
+        extra.append(f"costs {Costs(*costs).describe()}: the Bayes threshold of cost@bayes is "
+                     f"fp/(fp+fn) = {Costs(*costs).threshold:.3g}.")
     return Boards(boards, metric, run_results, [b.notes() + extra for b in boards])
 
 

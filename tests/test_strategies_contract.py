@@ -56,7 +56,12 @@ def test_cannot_apply_says_why_and_never_fails_otherwise(name: str) -> None:
     contract.strategy_says_why(name)
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+#: Fast models in the default suite; the tree ensembles' checks run with `make test-all`.
+FAST_MODELS = ("logreg", "prior", "random")
+MODEL_PARAMS = [pytest.param(name, marks=() if name in FAST_MODELS else pytest.mark.slow) for name in MODELS]
+
+
+@pytest.mark.parametrize("name", MODEL_PARAMS)
 def test_model_contract(name: str) -> None:
     for check in contract.MODEL_CHECKS.values():
         check(name)
