@@ -40,6 +40,7 @@ perf: $(STAMP)
 	$(BIN)/python benchmarks/perf/harness_vs_loop.py
 	$(BIN)/python benchmarks/perf/analysis_speed.py
 	$(BIN)/python benchmarks/perf/posthoc_speed.py
+	$(BIN)/python benchmarks/perf/bayes_speed.py
 
 clean-venv:
 	rm -rf $(VENV)

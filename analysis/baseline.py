@@ -1,6 +1,7 @@
 """What a leaderboard compares with: `--baseline LABEL` (that label on the same model, default
 `none`) or `--baseline MODEL/LABEL` (one fixed model × label for every row), and the comparison
-columns against it — Δ as mean *and* median, win/tie/loss, Wilcoxon signed-rank, Holm.
+columns against it — Δ as mean *and* median, win/tie/loss, Wilcoxon signed-rank, Holm, and the
+Bayesian signed-rank test's P(better / equivalent / worse) with a ROPE (`analysis.bayes`).
 
 The baseline is explicit because "better than what?" changes the answer: `none` on the same model
 asks whether a strategy helps that model; `logreg/none` asks whether it beats the simplest model.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.bayes import BAYES_COLUMNS, bayes_frame, rope_for
 from analysis.statistics import compare_to_baseline, holm
 from foundation.names import UnknownNameError, unknown_name_message
 
@@ -52,7 +54,7 @@ def parse_baseline(text: str | Baseline, models: list[str], labels: list[str]) -
 
 
 def comparison_columns(values: pd.DataFrame, baseline_values: pd.DataFrame, metric: str, baseline: Baseline,
-                       alpha: float, tests: bool = True) -> pd.DataFrame:
+                       alpha: float, tests: bool = True, rope: float | None = None, seed: int = 0) -> pd.DataFrame:
     """Per compared (model, label) column of `values` (datasets × columns): Δ mean and median to
     its baseline (`baseline_values`: the baseline's value paired with each column, NaN where it
     failed), W/T/L, Wilcoxon p (or why it could not run), and Holm-adjusted p over every comparison
@@ -81,4 +83,7 @@ def comparison_columns(values: pd.DataFrame, baseline_values: pd.DataFrame, metr
     for name in ("wins", "ties", "losses", "n_paired"):
         frame[name] = frame[name].astype("Int64")
     frame["wilcoxon_note"] = frame["wilcoxon_note"].fillna("")
-    return frame
+    own = {c for c in values.columns if baseline.column_for(c[0]) == c}
+    bayes = (bayes_frame(values, baseline_values, metric, rope_for(metric, rope), own, seed) if tests else
+             pd.DataFrame(index=values.columns, columns=list(BAYES_COLUMNS), dtype=float))
+    return frame.join(bayes)

@@ -26,12 +26,12 @@ def board_notes(board: "Leaderboard", shown: int | None = SHOWN) -> list[str]:
     def listed(names: list[str]) -> str:
         return _listed(names, shown)
 
-    lines = [_incomplete(board), _ranking(board), _comparisons(board), *_untested(board, listed),
+    lines = [_incomplete(board), _ranking(board), _comparisons(board), _bayes(board), *_untested(board, listed),
              board.friedman.describe() + ("; ≈best: within CD of the best mean rank"
                                           if board.friedman.applicable else ""),
              f"failure policy ({board.policy}): {_policy(board)}.", _dropped(board, listed),
              *_left_out(board, listed), *_lacking(board), *_degenerate(board), _no_alert(board, listed),
-             _references(board, listed)]
+             _references(board, listed), _costs(board)]
     return [line for line in lines if line]
 
 
@@ -70,6 +70,23 @@ def _comparisons(board: "Leaderboard") -> str:
     return (f"vs {board.baseline.describe()} (--baseline): Δmean and Δmed are the mean and the median over the "
             f"compared datasets of (strategy − baseline) in {board.metric}; W/T/L and two-sided Wilcoxon "
             f"signed-rank tests are paired by dataset, {tests}.")
+
+
+def _bayes(board: "Leaderboard") -> str:
+    t = board.table
+    if board.baseline_problem or "p_better" not in t or not t["p_better"].notna().any():
+        return ""
+    return (f"P(b/=/w): Bayesian signed-rank test (baycomp, seeded) against the same baseline, paired by dataset: "
+            f"posterior probability that the strategy is better by more than the ROPE ({board.rope:g} {board.metric}, "
+            f"--rope), practically equivalent (within it), or worse by more than it.")
+
+
+def _costs(board: "Leaderboard") -> str:
+    if "cost@deployed" not in board.table:
+        return ""
+    return ("cost@deployed / cost@bayes (--costs): mean cost per case (fp·FP + fn·FN)/n at the threshold the label "
+            "deploys, and at p ≥ fp/(fp+fn) on its probabilities (cost-optimal when they are calibrated); lower is "
+            "better.")
 
 
 def _untested(board: "Leaderboard", listed: Callable[[list[str]], str]) -> list[str]:
@@ -150,8 +167,16 @@ def _no_alert(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
 
 def _references(board: "Leaderboard", listed: Callable[[list[str]], str]) -> str:
     t = board.table
-    names = [_who(board, r.model, r.strategy) for r in t[t["role"] == "reference"].itertuples(index=False)]
+    rows = t[t["role"] == "reference"]
+    names = [_who(board, r.model, r.strategy) if r.model == board.model else
+             r.model + r.strategy.removeprefix("none") if r.strategy.startswith("none") else f"{r.model}/{r.strategy}"
+             for r in rows.itertuples(index=False)]  # a chance model's row by its model: `random`
     if not names:
         return ""
-    return f"reference rows (chance, family `baseline`): {listed(names)}; shown below the board, never ranked or tested."
+    line = (f"reference rows (chance, family `baseline`): {listed(names)}; shown below the board on the same "
+            "datasets, never ranked or tested.")
+    if "ap_random" in rows and rows["ap_random"].notna().any():
+        line += (f" A random ranking's exact expected AP for these folds' class counts is "
+                 f"{rows['ap_random'].dropna().iloc[0]:.3f} (mean over datasets; the prevalence is lower).")
+    return line
 

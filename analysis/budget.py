@@ -27,8 +27,8 @@ from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
                                   shifted_prior)
 from analysis.stress import bootstrap_interval
-from foundation.metrics import threshold_metrics
-from foundation.posthoc import choose_budget_threshold
+from foundation.metrics import expected_cost, threshold_metrics
+from foundation.posthoc import RELATIVE_TOLERANCE, choose_budget_threshold
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,11 @@ class BudgetResult:
         return bool((self.folds["status"] != "unavailable").any())
 
 
-def budget_fold(fold: StoredFold, budget: Budget, shifts: tuple[float, ...]) -> list[dict[str, object]]:
-    """One row per shift: the threshold chosen on the training fold and what it does on the test fold."""
+def budget_fold(fold: StoredFold, budget: Budget, shifts: tuple[float, ...],
+                costs: tuple[float, float] | None = None) -> list[dict[str, object]]:
+    """One row per shift: the threshold chosen on the training fold and what it does on the test fold
+    (whether this fold stayed within the budget and kept the floor; its expected cost per case with
+    `costs` = (fp, fn))."""
     base = {**fold.identity(), "budget_alert_rate": budget.alert_rate}
     if not fold.has_train_predictions:
         return [{**base, "shift": s, "status": "unavailable"} for s in shifts]
@@ -79,36 +82,44 @@ def budget_fold(fold: StoredFold, budget: Budget, shifts: tuple[float, ...]) -> 
         m = threshold_metrics(test.y, test.proba, choice.threshold, "",
                               sample_weight=shift_weights(test.y, target, test.prevalence))
         precision = m["precision"] if m["alert_rate"] > 0 else math.nan
-        rows.append({**base, "shift": s, "shifted_prior": target, "alert_rate": m["alert_rate"],
-                     "alerts_per_day": m["alert_rate"] * budget.population_per_day, "precision": precision,
-                     "recall": m["recall"], "floor_held": bool(precision >= budget.min_precision)})
+        weights = shift_weights(test.y, target, test.prevalence)
+        row = {**base, "shift": s, "shifted_prior": target, "alert_rate": m["alert_rate"],
+               "alerts_per_day": m["alert_rate"] * budget.population_per_day, "precision": precision,
+               "recall": m["recall"], "floor_held": bool(precision >= budget.min_precision * (1 - RELATIVE_TOLERANCE)),
+               "within_budget": bool(m["alert_rate"] <= budget.alert_rate * (1 + RELATIVE_TOLERANCE))}
+        if costs is not None:
+            row["expected_cost"] = expected_cost(test.y, test.proba, choice.threshold, *costs, sample_weight=weights)
+        rows.append(row)
     return rows
 
 
 def run_budget(source: str | Path | StoredFolds, alerts_per_day: float = 100, population_per_day: float = 20_000,
-               min_precision: float = 0.85, shifts: tuple[float, ...] | str = DEFAULT_SHIFTS) -> BudgetResult:
-    """Budget thresholds and what they deliver, for every ok fold. For a results folder the result is
-    cached per store content and options: treat it as read-only."""
+               min_precision: float = 0.85, shifts: tuple[float, ...] | str = DEFAULT_SHIFTS,
+               costs: tuple[float, float] | None = None) -> BudgetResult:
+    """Budget thresholds and what they deliver, for every ok fold (`costs` = (fp, fn) adds each fold's
+    expected cost per case). For a results folder the result is cached per store content and options:
+    treat it as read-only; for one dataset or model pass `load_folds(dir).subset(dataset, model)`."""
     budget = Budget(float(alerts_per_day), float(population_per_day), float(min_precision)).check()
     shifts = parse_shifts(shifts)
     if isinstance(source, StoredFolds):
-        return _budget(source, budget, shifts)
-    return _cached_budget(Path(source), store_stamp(source), budget, shifts)
+        return _budget(source, budget, shifts, costs)
+    return _cached_budget(Path(source), store_stamp(source), budget, shifts, costs)
 
 
 @lru_cache(maxsize=4)
-def _cached_budget(results_dir: Path, stamp: tuple[object, ...], budget: Budget, shifts: tuple[float, ...]
-                   ) -> BudgetResult:
-    return _budget(load_folds(results_dir), budget, shifts)
+def _cached_budget(results_dir: Path, stamp: tuple[object, ...], budget: Budget, shifts: tuple[float, ...],
+                   costs: tuple[float, float] | None = None) -> BudgetResult:
+    return _budget(load_folds(results_dir), budget, shifts, costs)
 
 
-def _budget(stored: StoredFolds, budget: Budget, shifts: tuple[float, ...]) -> BudgetResult:
+def _budget(stored: StoredFolds, budget: Budget, shifts: tuple[float, ...],
+            costs: tuple[float, float] | None = None) -> BudgetResult:
     if not stored.folds:
         raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions")
-    rows = [row for fold in stored.folds for row in budget_fold(fold, budget, shifts)]
+    rows = [row for fold in stored.folds for row in budget_fold(fold, budget, shifts, costs)]
     frame = pd.DataFrame(rows)
     for name in ("threshold", "train_alert_rate", "train_precision", "train_recall", "shifted_prior", "alert_rate",
-                 "alerts_per_day", "precision", "recall", "floor_held"):
+                 "alerts_per_day", "precision", "recall", "floor_held", "within_budget"):
         if name not in frame.columns:
             frame[name] = np.nan
     notes = stored.notes()
@@ -126,14 +137,21 @@ def as_budget_result(source: BudgetResult | str | Path, **options: object) -> Bu
 
 def budget_table(source: BudgetResult | str | Path, **options: object) -> pd.DataFrame:
     """Per (model, strategy, shift): over datasets (fold means first) the mean realized alerts per day,
-    precision and recall with 95 % bootstrap intervals, how many datasets keep the precision floor
-    (fold-mean precision ≥ floor), and how the thresholds were settled (fold counts per status)."""
+    precision and recall with 95 % bootstrap intervals; judged fold by fold, how many datasets keep the
+    precision floor in *every* fold (a fold with no alert does not keep it; a fold-mean precision would
+    hide a fold below the floor) and the share of folds within the budget, keeping the floor, and both;
+    the mean expected cost per case when costs were given; and how the thresholds were settled (fold
+    counts per status)."""
     result = as_budget_result(source, **options)
     frame = result.folds[result.folds["status"] != "unavailable"]
     if frame.empty:
         return pd.DataFrame(columns=["model", "strategy", "shift", "datasets"])
-    per_dataset = frame.groupby(["model", "strategy", "shift", "dataset"], sort=True)[
-        ["alerts_per_day", "precision", "recall", "train_alert_rate", "train_precision"]].mean()
+    frame = frame.assign(floor_held=frame["floor_held"].astype(bool), within_budget=frame["within_budget"].astype(bool))
+    frame = frame.assign(both=frame["floor_held"] & frame["within_budget"])
+    averaged = ["alerts_per_day", "precision", "recall", "train_alert_rate", "train_precision"] + \
+        (["expected_cost"] if "expected_cost" in frame else [])
+    grouped = frame.groupby(["model", "strategy", "shift", "dataset"], sort=True)
+    per_dataset = grouped[averaged].mean().join(grouped["floor_held"].all().rename("every_fold_floor"))
     rows = []
     for (model, strategy, s), part in per_dataset.groupby(level=["model", "strategy", "shift"]):
         row: dict[str, object] = {"model": model, "strategy": strategy, "shift": s, "datasets": len(part),
@@ -141,9 +159,15 @@ def budget_table(source: BudgetResult | str | Path, **options: object) -> pd.Dat
         for name in ("alerts_per_day", "precision", "recall"):
             row[name] = part[name].mean()
             row[f"{name}_ci_low"], row[f"{name}_ci_high"] = bootstrap_interval(part[name])
-        row["keeps_floor"] = int((part["precision"] >= result.budget.min_precision).sum())
+        row["keeps_floor"] = int(part["every_fold_floor"].sum())
         row["train_precision"] = part["train_precision"].mean()
+        if "expected_cost" in part:
+            row["expected_cost"] = part["expected_cost"].mean()
         statuses = frame[(frame["model"] == model) & (frame["strategy"] == strategy) & (frame["shift"] == s)]
+        row["folds"] = len(statuses)
+        row["share_within_budget"] = float(statuses["within_budget"].mean())
+        row["share_floor"] = float(statuses["floor_held"].mean())
+        row["share_budget_and_floor"] = float(statuses["both"].mean())
         counts = statuses["status"].value_counts()
         for status in ("on budget", "floor", "best precision", "over budget"):
             row[f"folds_{status.replace(' ', '_')}"] = int(counts.get(status, 0))

@@ -76,6 +76,22 @@ class StoredFolds:
     def labels(self) -> list[str]:
         return sorted(self.cells["label"].unique()) if len(self.cells) else []
 
+    def subset(self, dataset: str | None = None, model: str | None = None) -> "StoredFolds":
+        """Only the folds (and cells) of one dataset and/or one model: the per-dataset answer. A name
+        the store does not hold is an UnknownNameError naming the closest stored ones."""
+        from foundation.names import UnknownNameError, unknown_name_message
+
+        cells, folds = self.cells, self.folds
+        for column, name in (("dataset", dataset), ("model", model)):
+            if name is None:
+                continue
+            stored = sorted(self.cells[column].unique()) if len(self.cells) else []
+            if name not in stored:
+                raise UnknownNameError(unknown_name_message(f"{column} in this store", name, stored))
+            cells = cells[cells[column] == name]
+            folds = [f for f in folds if getattr(f, column) == name]
+        return replace(self, cells=cells.reset_index(drop=True), folds=folds)
+
     def notes(self) -> list[str]:
         """What is missing and how to get it (one line each)."""
         notes = []
@@ -142,7 +158,8 @@ def _derived_folds(results_dir: Path, derived: pd.DataFrame, base: dict[str, Sto
     """Folds of the post-hoc labels: a threshold step deploys its own threshold on its cell's
     predictions; a step that changes probabilities brings its own (calibrated to the training prior)."""
     out = []
-    ok = derived[(derived["status"] == "ok") & derived["key"].isin(list(base))]
+    # chance references (family `baseline`) are rows as they come: their post-hoc labels are left out
+    ok = derived[(derived["status"] == "ok") & derived["key"].isin([k for k, f in base.items() if f.family != "baseline"])]
     for step, rows in ok.groupby("posthoc", sort=True):
         probabilities = read_derived_probabilities(results_dir, str(step), list(rows["key"]))
         for row in rows.itertuples(index=False):

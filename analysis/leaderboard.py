@@ -15,7 +15,8 @@ out is said, per label, in the notes (`analysis.board_notes`):
 
 Per compared label: mean rank (1 = best), mean and median of the metric with a 95 % bootstrap
 interval over datasets, Δ mean and median, win/tie/loss and a Wilcoxon signed-rank test against the
-baseline (`analysis.baseline`), Holm-corrected over the board; across the board, Friedman's test with
+baseline (`analysis.baseline`), Holm-corrected over the board, and the Bayesian signed-rank test's
+P(better / equivalent / worse) with a ROPE (`analysis.bayes`); across the board, Friedman's test with
 Nemenyi's critical difference (`analysis.statistics`). Degenerate fits are counted per label.
 """
 from __future__ import annotations
@@ -27,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.baseline import Baseline, comparison_columns, parse_baseline
+from analysis.bayes import rope_for
 from analysis.coverage import (COMPLETE, carried_labels, coverage_table, describe_lacks, folds_per_dataset,
                                lacking_counts, wide)
 from analysis.loading import metric_columns
 from analysis.statistics import ALPHA, FriedmanResult, bootstrap_ci, friedman_test, nemenyi_pvalues, rank_table
-from foundation.metrics import HEADLINE, metric_direction, unknown_metric
+from foundation.metrics import HEADLINE, REFERENCE_VALUES, unknown_metric
 from foundation.names import unknown_name_message
 
 FAILURE_POLICIES = {
@@ -54,9 +56,10 @@ def check_metric(results: pd.DataFrame, metric: str) -> None:
     available = metric_columns(results)
     if metric not in available:
         raise unknown_metric(metric, available)
-    if metric_direction(metric) == "target" and metric == "prevalence":
-        raise AnalysisInputError("`prevalence` is the random-scorer baseline of AP, not a score: rank by another "
-                                 "metric (e.g. ap, roc_auc, ece)")
+    if metric in REFERENCE_VALUES:
+        raise AnalysisInputError(f"`{metric}` is a yardstick of AP (the fold's class counts), not a score: rank by "
+                                 "another metric (e.g. ap, roc_auc, ece); chance is shown as the `prior` and "
+                                 "`random` rows")
 
 
 def check_policy(policy: str) -> None:
@@ -101,6 +104,8 @@ class Leaderboard:
     baseline_problem: str = ""
     #: (stored final cells, planned cells) of the run, when known.
     completeness: tuple[int, int] | None = None
+    #: Width of the region of practical equivalence of the Bayesian comparisons, in the metric's units.
+    rope: float = 0.01
 
     @property
     def n_datasets(self) -> int:
@@ -185,16 +190,25 @@ def leaderboards(results: pd.DataFrame, metric: str = "ap", *, pool_models: bool
     cache = cache or CoverageCache(results)
     if pool_models:
         return [build_leaderboard(results, metric, cache=cache, **options)]  # type: ignore[arg-type]
-    chosen = models if models is not None else sorted(results["model"].unique())
+    chosen = models if models is not None else ranked_models(results)
     return [build_leaderboard(results, metric, model=model, cache=cache, **options)  # type: ignore[arg-type]
             for model in chosen]
+
+
+def ranked_models(results: pd.DataFrame) -> list[str]:
+    """Models that get a board of their own: every model but the chance references (`prior`,
+    `random`, whose cells are all of family `baseline`), which appear as rows of every board instead;
+    all models when there is nothing else."""
+    only_reference = (results["family"] == REFERENCE_FAMILY).groupby(results["model"]).all()
+    chosen = sorted(m for m, reference in only_reference.items() if not reference)
+    return chosen or sorted(only_reference.index)
 
 
 def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str | None = None,
                       failed: str = DEFAULT_FAILURE_POLICY, alpha: float = ALPHA, baseline: str | Baseline = "none",
                       headline: tuple[str, ...] = HEADLINE, seed: int = 0, n_resamples: int = 2000,
                       group: str | None = None, light: bool = False, cache: CoverageCache | None = None,
-                      completeness: tuple[int, int] | None = None) -> Leaderboard:
+                      completeness: tuple[int, int] | None = None, rope: float | None = None) -> Leaderboard:
     """The board of `model`'s labels (every model × label when `model` is None) ranked by `metric`.
 
     `results` is the whole frame (or a dataset group of it): a `MODEL/LABEL` baseline may come from
@@ -209,13 +223,16 @@ def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str |
     baseline = parse_baseline(baseline, models, sorted(results["label"].unique()))
     states, means = cache.wide(metric)
     carried = cache.carried(metric)
-    families = results.drop_duplicates(["model", "label"]).set_index(["model", "label"])["family"]
+    kinds = results.drop_duplicates(["model", "label"]).set_index(["model", "label"])
+    families = kinds["family"]
 
     scope = [c for c in states.columns if model is None or c[0] == model]
     lacks = lacking_counts(states[scope])
     has_ok = cache.has_ok()
     candidates = [c for c in scope if carried.get(c, False)]
-    references = [c for c in candidates if families.get(c) == REFERENCE_FAMILY]
+    # chance rows (family `baseline`, as they come: no post-hoc step) of any model are shown on every board
+    references = [c for c in states.columns if carried.get(c, False) and families.get(c) == REFERENCE_FAMILY
+                  and kinds["posthoc"].get(c, "none") == "none"]
     ranked = [c for c in candidates if c not in references and (states[c] == COMPLETE).any()]
     left_out = []
     for column in [c for c in scope if c not in ranked and c not in references]:
@@ -245,15 +262,19 @@ def build_leaderboard(results: pd.DataFrame, metric: str = "ap", *, model: str |
         baseline_values.columns = pd.MultiIndex.from_tuples(list(pairs), names=["model", "label"])
 
     table = _ranked_rows(values, ranks, metric, families, friedman, seed, n_resamples, light)
-    compared = comparison_columns(values, baseline_values, metric, baseline, alpha, tests=not light)
+    rope = rope_for(metric, rope)
+    compared = comparison_columns(values, baseline_values, metric, baseline, alpha, tests=not light, rope=rope,
+                                  seed=seed)
     table = table.join(compared)
+    chance = (cache.wide("ap_random")[1].reindex(index=kept, columns=references)
+              if references and "ap_random" in results else None)
+    table = pd.concat([table, _reference_rows(means.loc[kept, references], metric, families, chance)])
     for name in [m for m in headline if m != metric and m in results.columns]:
         table[name] = cache.wide(name)[1].reindex(index=kept, columns=table.index).mean()
-    table = pd.concat([table, _reference_rows(means.loc[kept, references], metric, families)])
     table = _with_counts(table, cache.table(metric), lacks, means.loc[kept, ranked + references])
     table.index = table.index.set_names(["model", "strategy"])
     return Leaderboard(metric, table.reset_index(), ranks, values, friedman, nemenyi, failed, alpha, baseline, model,
-                       group, len(states.index), dropped, left_out, baseline_values, problem, completeness)
+                       group, len(states.index), dropped, left_out, baseline_values, problem, completeness, rope)
 
 
 def _baseline_problem(baseline: Baseline, ranked: list[tuple[str, str]], states: pd.DataFrame,
@@ -311,12 +332,17 @@ def _ranked_rows(values: pd.DataFrame, ranks: pd.DataFrame, metric: str, familie
     return out.sort_values("mean_rank", kind="stable")
 
 
-def _reference_rows(values: pd.DataFrame, metric: str, families: pd.Series) -> pd.DataFrame:
+def _reference_rows(values: pd.DataFrame, metric: str, families: pd.Series,
+                    chance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Chance rows: their mean and median on the board's datasets and, where stored, `ap_random`, the
+    exact expected AP of a random ranking for each fold's class counts (fold means, then datasets)."""
     out = pd.DataFrame(index=values.columns)
     out["family"] = [families.get(c, "unknown") for c in values.columns]
     out["role"] = "reference"
     out[metric] = values.mean()
     out[f"{metric}_median"] = values.median()
+    if chance is not None and len(values.columns):
+        out["ap_random"] = chance.mean()
     return out
 
 

@@ -93,8 +93,9 @@ class RunResults:
         return sorted(self.results["label"].unique())
 
     def families(self) -> dict[str, str]:
-        """label → family stored with its cells."""
-        pairs = self.results[["label", "family"]].drop_duplicates("label")
+        """label → family stored with its cells (a strategy's own family when chance models share its label)."""
+        pairs = self.results[["label", "family"]].drop_duplicates()
+        pairs = pairs.iloc[(pairs["family"] == "baseline").argsort(kind="stable")].drop_duplicates("label")
         return dict(pairs.itertuples(index=False))
 
     def predictions(self, keys: list[str]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from analysis.coverage import LACKING
 from analysis.leaderboard import Leaderboard
 from analysis.posthoc_effect import PosthocEffects
+from analysis.bayes import compact
 from analysis.statistics import format_p
 from foundation.metrics import short_name
 
@@ -24,10 +25,33 @@ def report_dir(results_dir: Path, out: Path | None = None) -> Path:
     return path
 
 
+#: Step names shortened in the terminal so long post-hoc labels fit 80 columns (the files keep them whole).
+ABBREVIATIONS = (("calibrate:", "cal:"), ("threshold:", "thr:"), ("ensemble-", "ens-"), ("isotonic", "iso"),
+                 ("sigmoid", "sig"), ("precision>=", "P≥"), ("recall>=", "R≥"))
+#: Compact columns dropped first when the terminal is too narrow (`--wide` shows them all).
+DROP_ORDER = ("last", "no alert", "degen", "Δmed", "≈best", "cost@bayes", "W/T/L", "p_Holm", "cost@dep", "P(b/=/w)",
+              "Δmean")
+
+
+def short_label(label: str) -> str:
+    """`random-under+calibrate:ensemble-isotonic` → `random-under+cal:ens-iso` (see ABBREVIATIONS)."""
+    for long, short in ABBREVIATIONS:
+        label = label.replace(long, short)
+    return label
+
+
+def chance_name(model: str, label: str) -> str:
+    """A chance row by its model: `random`, `prior+threshold:f1` (its strategy is always `none`)."""
+    return model + label.removeprefix("none") if label.startswith("none") else f"{model}/{label}"
+
+
 def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
-    """The board with short headers. Compact (terminal): name, rank, metric, Δ mean and median, W/T/L,
-    Holm p, ≈best, and the counts that are not all zero. `wide` (files, report) adds the model,
-    median, interval, other headline metrics, raw p, datasets and what each label lacks."""
+    """The board with short headers. Compact (terminal): name (abbreviated), rank, metric, Δ mean and
+    median, W/T/L, Holm p, P(better/equivalent/worse), ≈best, and the counts that are not all zero
+    (`imbench.tables.fit_width` drops columns in DROP_ORDER to fit the terminal). `wide` (files,
+    report, `--wide`) adds the model, median, interval, other headline metrics, raw p, the three
+    posterior probabilities, datasets, what each label lacks and, on chance rows, the expected AP of
+    a random ranking."""
     t, metric = board.table, board.metric
     reference = t["role"] == "reference"
     out = pd.DataFrame(index=t.index)
@@ -35,10 +59,15 @@ def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
         out["model"] = t["model"]
         out["strategy"] = t["strategy"].where(~reference, t["strategy"] + " (ref)")
     else:
-        names = [f"{m}/{s}" if board.pooled else s for m, s in zip(t["model"], t["strategy"])]
-        out["strategy"] = [f"{n} (ref)" if ref else n for n, ref in zip(names, reference)]
+        names = [(f"{s if m == board.model else chance_name(m, s)} (ref)") if ref else f"{m}/{s}" if board.pooled
+                 else s for m, s, ref in zip(t["model"], t["strategy"], reference)]
+        out["strategy"] = [short_label(n) for n in names]
     out["rank"] = t["mean_rank"]
     out[short_name(metric)] = t[metric]
+    if not wide:  # expected costs (--costs) sit next to the metric; the wide table has them among the headline
+        for name, shown in (("cost@deployed", "cost@dep"), ("cost@bayes", "cost@bayes")):
+            if name in t and name != metric:
+                out[shown] = t[name]
     if wide:
         out["median"] = t[f"{metric}_median"]
         out["95% CI"] = [_interval(lo, hi) for lo, hi in zip(t[f"{metric}_ci_low"], t[f"{metric}_ci_high"])]
@@ -51,6 +80,11 @@ def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
         if wide:
             out["p"] = [format_p(p) if pd.notna(p) else "–" for p in t["p_wilcoxon"]]
         out["p_Holm"] = [format_p(p) + ("*" if p < board.alpha else "") if pd.notna(p) else "–" for p in t["p_holm"]]
+        if "p_better" in t and t["p_better"].notna().any():
+            if wide:
+                out["P(better)"], out["P(equiv)"], out["P(worse)"] = t["p_better"], t["p_equivalent"], t["p_worse"]
+            else:
+                out["P(b/=/w)"] = [compact(b, e, w) for b, e, w in zip(t["p_better"], t["p_equivalent"], t["p_worse"])]
     if board.friedman.applicable:
         out["≈best"] = ["yes" if v is True else "" for v in t["within_cd_of_best"].astype(object)]
     if board.policy == "rank-last" and (wide or t["failed_datasets"].any()):
@@ -62,6 +96,8 @@ def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
         out["degen"] = t["degenerate"]
     if t["no_alert"].any():
         out["no alert"] = t["no_alert"]
+    if wide and "ap_random" in t and t["ap_random"].notna().any():
+        out["E[AP] random"] = t["ap_random"]
     return out.reset_index(drop=True)
 
 
@@ -69,10 +105,11 @@ def _headline_columns(table: pd.DataFrame, metric: str) -> list[str]:
     """The other headline metrics the board carries (they sit between the interval and `within_cd_of_best`
     in no fixed place, so they are found by elimination)."""
     from analysis.baseline import COMPARISON_COLUMNS
+    from analysis.bayes import BAYES_COLUMNS
 
     known = {"model", "strategy", "family", "role", "mean_rank", metric, f"{metric}_median", f"{metric}_ci_low",
              f"{metric}_ci_high", "within_cd_of_best", "datasets", "failed_datasets", "cells", "degenerate",
-             "no_alert", "skipped_cells", "failed_cells", *COMPARISON_COLUMNS}
+             "no_alert", "skipped_cells", "failed_cells", "ap_random", *COMPARISON_COLUMNS, *BAYES_COLUMNS}
     return [c for c in table.columns if c not in known and not c.startswith("lacks_")]
 
 

@@ -46,7 +46,8 @@ def posthoc_effects(results: pd.DataFrame, metric: str | None = None, *, alpha: 
                     pool_models: bool = False, cache: CoverageCache | None = None) -> PosthocEffects:
     """Each derived label (post-hoc step other than "none") against its base label on the same model."""
     cache = cache or CoverageCache(results)
-    derived = results.loc[results["posthoc"] != "none", ["model", "label", "base_label", "posthoc"]].drop_duplicates()
+    steps = (results["posthoc"] != "none") & (results["family"] != "baseline")  # chance rows get no step view
+    derived = results.loc[steps, ["model", "label", "base_label", "posthoc"]].drop_duplicates()
     rows, notes = [], []
     for model, label, base, step in derived.sort_values(["model", "base_label", "posthoc"]).itertuples(index=False):
         name = step_metric(step, metric)

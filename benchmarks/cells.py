@@ -130,7 +130,7 @@ def enumerate_cells(grid: GridSpec) -> CellPlan:
         steps[point.label] = applying
         strategy = get_strategy(point.name)
         for model in grid.models:
-            ok, reason = strategy.supports(get_model(model.name).with_options(model.options), point.params)
+            ok, reason = strategy.can_exist(get_model(model.name).with_options(model.options), point.params)
             if ok:
                 points.append((model, point))
                 left_out += [LeftOut(model.label, point.name, point.label, step, why, folds * n_data)

@@ -67,11 +67,16 @@ def cached_dataset(name: str) -> Dataset:
     return load_dataset(name)
 
 
+def cell_family(cell: Cell) -> str:
+    """The family stored with a cell: its strategy's, or `baseline` for a chance reference model."""
+    return get_model(cell.model_config.name).family or cell.strategy.family
+
+
 def _result(task: CellTask, status: str, message: str = "", **fields: Any) -> CellResult:
     cell = task.cell
     return CellResult(key=cell.key, dataset=cell.dataset, model=cell.model, strategy=cell.strategy.name,
                       label=cell.strategy.label, params=cell.strategy.params, repeat=cell.repeat, fold=cell.fold,
-                      status=status, message=message[:MAX_MESSAGE], family=cell.strategy.family,
+                      status=status, message=message[:MAX_MESSAGE], family=cell_family(cell),
                       anti_pattern=cell.strategy.anti_pattern, fingerprint=task.fingerprint, **fields)
 
 
@@ -214,11 +219,12 @@ def run_cell(task: CellTask) -> CellResult:
         proba = fitted.proba
         _check_proba(proba, "the model")
         metrics = compute_metrics(y_test, proba, task.metrics, deployed_threshold=0.5)
-        degenerate = "the final model predicts a single value on the test fold" if np.ptp(proba) == 0 else ""
+        constant = np.ptp(proba) == 0 and not get_model(cell.model_config.name).is_baseline  # `prior` is constant
+        degenerate = "the final model predicts a single value on the test fold" if constant else ""
         inner = InnerFit(None, "", "", 0.0)
         if task.inner_folds > 1:
             inner = inner_fit(cell, data, train, test, task.inner_folds)
-            degenerate = degenerate or inner.degenerate
+            degenerate = degenerate or ("" if get_model(cell.model_config.name).is_baseline else inner.degenerate)
         extra = dict(fitted.extra)
         if cell.model_config.options:
             extra["model_options"] = cell.model_config.options

@@ -53,14 +53,37 @@ def point_name(prefix: str, level: float) -> str:
     return f"{prefix}{level:g}"
 
 
+#: Stored values that describe the fold, not the scores: a yardstick, never a ranking metric.
+REFERENCE_VALUES = ("prevalence", "ap_random")
+
+
 def metric_direction(name: str) -> str:
     """'higher' or 'lower' (is better); every stored metric has one."""
     lower = {"brier", "log_loss", "ece", "fit_seconds", "predict_seconds"}
-    if name in lower:
+    if name in lower or name.startswith("cost@"):
         return "lower"
-    if name in {"calibration_intercept", "calibration_slope", "prevalence"}:
-        return "target"  # ideal intercept 0, slope 1; prevalence is a reference, not a score
+    if name in {"calibration_intercept", "calibration_slope", *REFERENCE_VALUES}:
+        return "target"  # ideal intercept 0, slope 1; prevalence and ap_random are references, not scores
     return "higher"
+
+
+def expected_random_ap(n_pos: int, n: int) -> float:
+    """Exact expected average precision of a uniformly random ranking of `n` rows holding `n_pos`
+    positives (no ties; AP as `average_precision_score`):
+
+        E[AP] = (n_pos − 1)/(n − 1) + H_n · (n − n_pos) / (n (n − 1)),   H_n = 1 + 1/2 + … + 1/n.
+
+    Why: AP = (1/n_pos) Σ_k rel_k · prec@k, and for a random permutation E[rel_k · Σ_{j≤k} rel_j] =
+    n_pos/n + (k − 1) n_pos (n_pos − 1) / (n (n − 1)); summing over k gives the line above (Bestgen
+    2015). It exceeds the prevalence n_pos/n, by much when positives are few: a random scorer's AP is
+    not the prevalence on small folds. 1 when every row is positive, NaN without a positive.
+    """
+    if n_pos <= 0 or n <= 0 or n_pos > n:
+        return float("nan")
+    if n == 1 or n_pos == n:
+        return 1.0
+    harmonic = float(np.sum(1.0 / np.arange(1, n + 1)))
+    return (n_pos - 1) / (n - 1) + harmonic * (n - n_pos) / (n * (n - 1))
 
 
 #: What a metric depends on, so a post-hoc step carries only the metrics it can change (a threshold
@@ -240,6 +263,25 @@ def threshold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float, s
     }
 
 
+def expected_cost(y_true: np.ndarray, proba: np.ndarray, threshold: float, fp_cost: float, fn_cost: float,
+                  sample_weight: np.ndarray | None = None) -> float:
+    """Expected misclassification cost per case of flagging `proba >= threshold`:
+    (fp_cost · FP + fn_cost · FN) / n (sums of weights with `sample_weight`). `threshold = math.inf`
+    flags nothing (every positive missed)."""
+    y = np.asarray(y_true) == 1
+    flagged = np.asarray(proba, dtype=float) >= threshold
+    weight = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    fp = float(weight[flagged & ~y].sum())
+    fn = float(weight[~flagged & y].sum())
+    return (fp_cost * fp + fn_cost * fn) / float(weight.sum())
+
+
+def bayes_threshold(fp_cost: float, fn_cost: float) -> float:
+    """The cost-optimal threshold on calibrated probabilities: flag when p · fn_cost ≥ (1 − p) · fp_cost,
+    i.e. p ≥ fp_cost / (fp_cost + fn_cost)."""
+    return fp_cost / (fp_cost + fn_cost)
+
+
 def score_curve(y_true: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative true and false positives at each distinct score, highest score first (the curve
     behind both the ROC and the PR curve)."""
@@ -276,6 +318,7 @@ def compute_metrics(y_true: Any, proba: Any, config: MetricConfig = MetricConfig
     out: dict[str, float] = {}
     if "reference" in wanted:
         out["prevalence"] = float(y_true.mean())
+        out["ap_random"] = expected_random_ap(int(y_true.sum()), int(y_true.size))
     if "ranking" in wanted:
         ap, auc, precision, recall = ranking_metrics(y_true, proba)
         out.update({"ap": ap, "roc_auc": auc})

@@ -2,7 +2,9 @@
 
 - running (`imbench.cli_run`): list, run, export, fetch;
 - analysis (`imbench.cli_analysis`): leaderboard, plot, report, leakage;
-- prior shift (`imbench.cli_shift`): stress, calibration, budget.
+- prior shift (`imbench.cli_shift`): stress, calibration, budget;
+- run against run (`imbench.cli_compare`): compare;
+- plugin authors (`imbench.cli_plugins`): check-plugins.
 
 User mistakes (unknown names, bad grid files, missing results) print one line and exit with code 2;
 `--debug` shows the traceback instead.
@@ -13,7 +15,7 @@ import sys
 
 import click
 
-from imbench import cli_analysis, cli_run, cli_shift
+from imbench import cli_analysis, cli_compare, cli_plugins, cli_run, cli_shift
 from imbench.errors import UserError, user_errors
 from imbench.tables import make_console
 
@@ -33,13 +35,14 @@ def _check_own_packages() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="imbench", prog_name="imbench", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 def cli(debug: bool) -> None:
     """imbench — compare training strategies for imbalanced binary classification."""
     _check_own_packages()
 
 
-for _group in (cli_run, cli_analysis, cli_shift):
+for _group in (cli_run, cli_analysis, cli_shift, cli_compare, cli_plugins):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 

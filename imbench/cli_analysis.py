@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 
-from imbench.tables import make_console
+from imbench.options import COSTS_OPTION, ROPE_OPTION, WIDE_OPTION, jobs_option, parse_costs, plugins_option
+from imbench.plugin_options import load_plugins
+from imbench.tables import make_console, print_fitted, rich_table
 
 console = make_console()
 err_console = make_console(stderr=True)
@@ -22,8 +24,7 @@ BASELINE_HELP = ("What Δ, W/T/L and the Wilcoxon tests compare with: LABEL on t
                  "every row.")
 
 
-JOBS_OPTION = click.option("-j", "--jobs", "n_jobs", default=2, show_default=True, type=click.IntRange(min=1),
-                           help="Processes drawing figures in parallel.")
+JOBS_OPTION = jobs_option(2, "Processes drawing figures in parallel.")
 
 
 def _options(function):  # type: ignore[no-untyped-def]
@@ -40,91 +41,109 @@ def _options(function):  # type: ignore[no-untyped-def]
     function = click.option("--model", default=None, help="Only this model (default: all models).")(function)
     function = click.option("--include-anti-patterns", is_flag=True,
                             help="Keep anti-pattern strategies (e.g. leaky-smote), left out by default.")(function)
+    function = ROPE_OPTION(function)
+    function = COSTS_OPTION(function)
+    function = plugins_option()(function)
     return function
 
 
 def load_results(results_dir: Path, model: str | None, include_anti_patterns: bool = False):  # type: ignore[no-untyped-def]
     """The stored run, checked: not empty, and `model` (if given) is one of its models."""
-    from analysis.loading import RunResults
-    from imbench.errors import UserError
-    from foundation.names import UnknownNameError, unknown_name_message
+    from imbench.api import load
 
-    run = RunResults.load(results_dir, include_anti_patterns)
-    if run.results.empty:
-        raise UserError(f"{results_dir}: the store holds no cells yet; run a grid into it first (imbench run GRID)")
-    if model is not None and model not in run.models:
-        raise UnknownNameError(unknown_name_message("model in this store", model, run.models))
-    return run
+    return load(results_dir, include_anti_patterns=include_anti_patterns, model=model)
+
+
+def print_frame(frame, title: str, notes: list[str], drop_order: tuple[str, ...] = (), wide: bool = False,  # type: ignore[no-untyped-def]
+                caption: str | None = None) -> None:
+    """`imbench.tables.print_fitted` on this module's console."""
+    print_fitted(console, frame, title, notes, drop_order, wide, caption)
 
 
 def print_leaderboard(results_dir: Path, metric: str | None = None, model: str | None = None, by: str | None = None,
                       failed: str = "drop", alpha: float = 0.05, out_dir: Path | None = None,
                       write_files: bool = False, include_anti_patterns: bool = False, baseline: str = "none",
-                      pool_models: bool = False) -> list[Path]:
+                      pool_models: bool = False, rope: float | None = None, costs: str | None = None,
+                      wide: bool = False) -> list[Path]:
     """Print the leaderboards of a results folder, one per model (or one pooled); with `write_files`,
     also CSV and Markdown in the report folder. `imbench run` calls this at the end of a run."""
-    from analysis.baseline import parse_baseline
-    from analysis.leaderboard import CoverageCache, check_metric, dataset_groups, grouped_leaderboards, leaderboards
     from analysis.loading import RunResults
-    from analysis.outputs import board_title, display_board, file_stem, report_dir, write_leaderboards
-    from imbench.tables import rich_table
+    from analysis.outputs import ABBREVIATIONS, DROP_ORDER, board_title, display_board, file_stem, report_dir
+    from analysis.outputs import write_leaderboards
+    from imbench.api import leaderboard
 
+    chosen_costs = parse_costs(costs)  # a typo is one line before anything is read
     run = RunResults.load(results_dir, include_anti_patterns)
     if run.results.empty:
         console.print("no cells stored yet")
         return []
-    if model is not None:
-        run = load_results(results_dir, model, include_anti_patterns)
     metric = metric or "ap"
-    check_metric(run.results, metric)
-    chosen = parse_baseline(baseline, run.models, run.labels)  # checked once, against every label of the run
-    options = {"failed": failed, "alpha": alpha, "baseline": chosen, "completeness": run.completeness,
-               "pool_models": pool_models and model is None, "models": [model] if model else None}
-    boards = (grouped_leaderboards(run.results, dataset_groups(run.datasets, by), metric,
-                                   planned_folds=run.planned_folds, **options) if by
-              else leaderboards(run.results, metric, cache=CoverageCache(run.results, run.planned_folds), **options))
-    for board in boards:
-        console.print(rich_table(display_board(board), title=board_title(board), compact=True))
-        for line in board.notes() + ([run.anti_pattern_note()] if run.anti_patterns else []):
-            console.print(f"  {line}", soft_wrap=True, highlight=False)
-        console.print()
+    result = leaderboard(run, metric, model=model, by=by, baseline=baseline, pool_models=pool_models,
+                         failed=failed, alpha=alpha, rope=rope, costs=chosen_costs)
+    for board, notes in zip(result.boards, result.notes):
+        frame = display_board(board)
+        if not wide and any(long in name for name in board.table["strategy"] for long, _ in ABBREVIATIONS):
+            notes = notes + ["names shortened: " + ", ".join(f"{short} = {long}" for long, short in ABBREVIATIONS
+                                                             if any(long in n for n in board.table["strategy"]))
+                             + " (--wide and the files keep them whole)."]
+        print_frame(display_board(board, wide=True) if wide else frame, board_title(board), notes, DROP_ORDER, wide)
     if not write_files:
         return []
-    stem = file_stem(metric, model, by, pooled=options["pool_models"])
-    paths = write_leaderboards(boards, report_dir(results_dir, out_dir), stem)
+    stem = file_stem(metric, model, by, pooled=pool_models and model is None)
+    paths = write_leaderboards(result.boards, report_dir(results_dir, out_dir), stem)
     for path in paths:
         err_console.print(f"wrote {path}", highlight=False)
     return paths
 
 
 def print_posthoc_effects(results_dir: Path, metric: str | None, model: str | None, alpha: float,
-                          out_dir: Path | None, include_anti_patterns: bool, pool_models: bool) -> list[Path]:
-    """Print each post-hoc step against its own strategy (one table per model); write the CSV."""
+                          out_dir: Path | None, include_anti_patterns: bool, pool_models: bool,
+                          wide: bool = False) -> list[Path]:
+    """Print each post-hoc step against its own strategy (one table per model), then the oracle
+    recall@precision next to the recall each `threshold:precision>=P` step really deployed; write CSVs."""
+    import pandas as pd
+
     from analysis.leaderboard import CoverageCache, check_metric
-    from analysis.outputs import display_effects, effects_title, report_dir, write_effects
+    from analysis.oracle import note as oracle_note
+    from analysis.oracle import oracle_vs_deployed
     from analysis.posthoc_effect import posthoc_effects
-    from imbench.tables import rich_table
+    from analysis.outputs import display_effects, effects_title, report_dir, short_label, write_effects
 
     run = load_results(results_dir, model, include_anti_patterns)
     if metric is not None:
         check_metric(run.results, metric)
     results = run.results[run.results["model"] == model] if model else run.results
-    effects = posthoc_effects(results, metric, alpha=alpha, pool_models=pool_models,
-                              cache=CoverageCache(results, run.planned_folds))
+    cache = CoverageCache(results, run.planned_folds)
+    effects = posthoc_effects(results, metric, alpha=alpha, pool_models=pool_models, cache=cache)
     if effects.table.empty:
         console.print("no post-hoc step to compare: the store holds no label with a step (e.g. smote+threshold:f1)")
-    for name, part in ([("all models", effects.table)] if pool_models else effects.table.groupby("model", sort=True)):
-        console.print(rich_table(display_effects(part), title=effects_title(str(name), run.completeness),
-                                 compact=True))
-    for line in effects.notes:
-        console.print(f"  {line}", soft_wrap=True, highlight=False)
-    paths = write_effects(effects, report_dir(results_dir, out_dir), metric)
+    groups = [("all models", effects.table)] if pool_models else list(effects.table.groupby("model", sort=True))
+    for i, (name, part) in enumerate(groups):
+        frame = display_effects(part)
+        if not wide:
+            frame["strategy"], frame["step"] = frame["strategy"].map(short_label), frame["step"].map(short_label)
+        print_frame(frame, effects_title(str(name), run.completeness),
+                    effects.notes if i == len(groups) - 1 else [], ("Δmed", "W/T/L", "metric"), wide)
+    oracle = oracle_vs_deployed(results, cache)
+    out = report_dir(results_dir, out_dir)
+    paths = write_effects(effects, out, metric)
+    if len(oracle):
+        shown = pd.DataFrame({"model": oracle["model"], "strategy": oracle["strategy"].map(short_label),
+                              "P": oracle["precision_target"], "n": oracle["datasets"],
+                              "R@P oracle": oracle["oracle_recall"], "R deployed": oracle["deployed_recall"],
+                              "gap": oracle["gap"], "P deployed": oracle["deployed_precision"],
+                              "P met": oracle["folds_meeting_target"]})
+        if not pool_models and shown["model"].nunique() == 1:
+            shown = shown.drop(columns=["model"])
+        print_frame(shown, "Oracle vs deployed: recall at precision ≥ P", [oracle_note()], ("P deployed", "n"), wide)
+        oracle.to_csv(out / "oracle_vs_deployed.csv", index=False)
+        paths.append(out / "oracle_vs_deployed.csv")
     for path in paths:
         err_console.print(f"wrote {path}", highlight=False)
     return paths
 
 
-@click.command("leaderboard")
+@click.command("leaderboard", short_help="Print the leaderboards of a results folder with their statistics.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--metric", default=None,
               help="Metric to rank by (e.g. ap, roc_auc, f1@deployed, recall_at_precision0.8, ece, brier) "
@@ -134,21 +153,25 @@ def print_posthoc_effects(results_dir: Path, metric: str | None, model: str | No
 @click.option("--posthoc-effect", is_flag=True,
               help="Instead of boards: each post-hoc step against its own strategy without it "
                    "(smote+threshold:f1 vs smote), per model.")
+@WIDE_OPTION
 @_options
-def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, posthoc_effect: bool,
+def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, posthoc_effect: bool, wide: bool,
                         include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
-                        alpha: float, out_dir: Path | None) -> None:
+                        alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,
+                        plugin_dirs: tuple[Path, ...]) -> None:
     """Leaderboards of a results folder with their statistics (reads the store, refits nothing).
 
     One board per model: its strategies ranked on the datasets where every one of them has all its
     folds (--pool-models: one board over every model × strategy). Prints the tables and writes CSV
     and Markdown to RESULTS_DIR/report/.
     """
+    load_plugins(plugin_dirs)
     if posthoc_effect:
-        print_posthoc_effects(results_dir, metric, model, alpha, out_dir, include_anti_patterns, pool_models)
+        print_posthoc_effects(results_dir, metric, model, alpha, out_dir, include_anti_patterns, pool_models, wide)
         return
     print_leaderboard(results_dir, metric, model, by, failed, alpha, out_dir, write_files=True,
-                      include_anti_patterns=include_anti_patterns, baseline=baseline, pool_models=pool_models)
+                      include_anti_patterns=include_anti_patterns, baseline=baseline, pool_models=pool_models,
+                      rope=rope, costs=costs, wide=wide)
 
 
 def _figure_names(value: str | None) -> list[str] | None:
@@ -166,27 +189,34 @@ def _figure_names(value: str | None) -> list[str] | None:
 
 def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: str | None, failed: str,
                     alpha: float, include_anti_patterns: bool, baseline: str = "none",
-                    pool_models: bool = False):  # type: ignore[no-untyped-def]
+                    pool_models: bool = False, rope: float | None = None,
+                    costs: str | None = None):  # type: ignore[no-untyped-def]
     from analysis.baseline import parse_baseline
     from analysis.figures.context import FigureContext
     from analysis.leaderboard import check_metric
     from foundation.names import UnknownNameError, unknown_name_message
 
     run = load_results(results_dir, model, include_anti_patterns)
-    check_metric(run.results, metric)
+    if metric not in ("cost@deployed", "cost@bayes") or costs is None:
+        check_metric(run.results, metric)
     parse_baseline(baseline, run.models, run.labels)  # a mistake is one line now, not a figure's error later
     names = sorted(run.results["dataset"].unique())
     if dataset is not None and dataset not in names:
         raise UnknownNameError(unknown_name_message("dataset in this store", dataset, names))
+    from analysis.bayes import rope_for
+    from analysis.costs import Costs
+
+    chosen = parse_costs(costs)
     return FigureContext(run, metric=metric, dataset=dataset, model=model, failed=failed, alpha=alpha,
-                         baseline=baseline, pool_models=pool_models)
+                         baseline=baseline, pool_models=pool_models, rope=rope_for(metric, rope),
+                         costs=Costs(*chosen) if chosen else None)
 
 
-@click.command("plot")
+@click.command("plot", short_help="Draw the comparison figures (PNG and SVG) of a results folder.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--only", default=None,
-              help="Comma-separated figures: cd, heatmap, improvement, pr, reliability, cost, regime, disagreement "
-                   "[default: all].")
+              help="Comma-separated figures: cd, heatmap, improvement, bayes, pr, reliability, cost, regime, "
+                   "disagreement, costs (with --costs) [default: all].")
 @click.option("--metric", default="ap", show_default=True,
               help="Metric of the heatmap, improvement, cost and regime figures (CD diagrams use the headline metrics).")
 @click.option("--dataset", default=None,
@@ -195,20 +225,22 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
 @_options
 def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, n_jobs: int,
                  include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
-                 alpha: float, out_dir: Path | None) -> None:
+                 alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,
+                 plugin_dirs: tuple[Path, ...]) -> None:
     """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
     from analysis.figures import render
     from analysis.outputs import report_dir
 
+    load_plugins(plugin_dirs)
     names = _figure_names(only)
     ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns, baseline,
-                          pool_models)
+                          pool_models, rope, costs)
     written = render(ctx, names, report_dir(results_dir, out_dir) / "figures", n_jobs=n_jobs)
     for paths in written.values():
         console.print("  ".join(str(p) for p in paths), highlight=False)
 
 
-@click.command("report")
+@click.command("report", short_help="Write a self-contained offline HTML report of a results folder.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--metric", default="ap", show_default=True, help="Metric of the main leaderboard and figures.")
 @click.option("--dataset", default=None,
@@ -219,33 +251,36 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
 @_options
 def report_command(results_dir: Path, metric: str, dataset: str | None, no_extras: bool, n_jobs: int,
                    include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
-                   alpha: float, out_dir: Path | None) -> None:
+                   alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,
+                   plugin_dirs: tuple[Path, ...]) -> None:
     """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
     environment, datasets, leaderboards, all figures, failures, extra analyses (when installed), and
     how to reproduce the run."""
     from analysis.outputs import report_dir
     from analysis.report import write_report
 
+    load_plugins(plugin_dirs)
     ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns, baseline,
-                          pool_models)
+                          pool_models, rope, costs)
     path = write_report(ctx, report_dir(results_dir, out_dir), extras=not no_extras, n_jobs=n_jobs)
     console.print(str(path), highlight=False)
 
 
-@click.command("leakage")
+@click.command("leakage", short_help="Show how much leaky-smote inflates a metric over in-fold smote.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--metric", default="ap", show_default=True, help="Metric to compare (higher is better, e.g. ap, roc_auc).")
-def leakage_command(results_dir: Path, metric: str) -> None:
+@plugins_option()
+def leakage_command(results_dir: Path, metric: str, plugin_dirs: tuple[Path, ...]) -> None:
     """Print how much `leaky-smote` inflates METRIC over in-fold `smote`, fold by fold on the same test rows.
 
     The grid must contain both strategies (same sampling_ratio and k_neighbors), e.g.
     strategies = ["smote", "leaky-smote"].
     """
+    load_plugins(plugin_dirs)
     from analysis.anti_patterns import HONEST, LEAKY, leakage_summary, leakage_table
     from imbench.errors import UserError
     from foundation.metrics import unknown_metric
     from benchmarks.store import read_cells
-    from imbench.tables import rich_table
 
     cells = read_cells(results_dir)
     if not cells.empty and metric not in cells.columns:

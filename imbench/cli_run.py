@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from imbench.errors import UserError
+from imbench.options import jobs_option, plugins_option
 from imbench.plugin_options import load_plugins
 from imbench.tables import make_console
 
@@ -17,7 +18,7 @@ console = make_console()
 err_console = make_console(stderr=True)
 
 
-@click.command("list")
+@click.command("list", short_help="List registered datasets, models or strategies.")
 @click.argument("what", type=click.Choice(["datasets", "models", "strategies"]))
 @click.argument("names", nargs=-1)
 @click.option("--source", "sources", multiple=True, help="Datasets of this source only (keel, openml, imblearn, "
@@ -56,10 +57,9 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
     console.print(rich_table(frame, title=title, digits=2))
 
 
-@click.command("run")
+@click.command("run", short_help="Run a grid file into a results folder; running it again resumes.")
 @click.argument("grid_file", type=click.Path(path_type=Path))
-@click.option("-j", "--jobs", "n_jobs", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Cells fitted in parallel.")
+@jobs_option(1, "Cells fitted in parallel.")
 @click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
               help="Results folder [default: results/<grid name>].")
 @click.option("--backend", type=click.Choice(["loky", "dask", "sequential"]), default="loky", show_default=True)
@@ -102,20 +102,22 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     print_leaderboard(results_dir, metric)
 
 
-@click.command("export")
+@click.command("export", short_help="Write a store's cells, predictions and datasets as Parquet or CSV.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: RESULTS_DIR/export].")
-def export_command(results_dir: Path, fmt: str, out_dir: Path | None) -> None:
+@plugins_option()
+def export_command(results_dir: Path, fmt: str, out_dir: Path | None, plugin_dirs: tuple[Path, ...]) -> None:
     """Write cells, predictions and datasets as Parquet or CSV for pandas, DuckDB or a spreadsheet."""
+    load_plugins(plugin_dirs)
     from benchmarks.export import export_store
 
     for path in export_store(results_dir, out_dir or results_dir / "export", fmt):
         console.print(str(path))
 
 
-@click.command("fetch")
+@click.command("fetch", short_help="Download datasets now, so that runs work offline later.")
 @click.argument("names", nargs=-1, required=True)
 def fetch_command(names: tuple[str, ...]) -> None:
     """Fetch and cache NAMES (names, globs or suites, e.g. openml-suite:imbalanced, imblearn:*) and show

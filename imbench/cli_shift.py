@@ -7,13 +7,16 @@ computed before anything is written.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
-from imbench.tables import make_console, rich_table
+from imbench.options import COSTS_OPTION, WIDE_OPTION, parse_costs, plugins_option
+from imbench.plugin_options import load_plugins
+from imbench.tables import make_console, print_fitted, wrapped
 
 console = make_console()
 err_console = make_console(stderr=True)
@@ -22,12 +25,46 @@ SHIFTS_HELP = ("Comma-separated prior shifts; s multiplies the positive prior (1
                "1 is always included.")
 
 
-def _out_dir(results_dir: Path, out: Path | None, area: str) -> Path:
-    return out if out is not None else results_dir / "report" / area
+def _scope_options(function):  # type: ignore[no-untyped-def]
+    """--dataset, --model, --wide and --plugins, shared by the three commands."""
+    function = plugins_option()(function)
+    function = WIDE_OPTION(function)
+    function = click.option("--model", default=None, help="Only this model's folds.")(function)
+    function = click.option("--dataset", default=None,
+                            help="Only this dataset's folds: the answer for one dataset.")(function)
+    return function
+
+
+def _source(results_dir: Path, dataset: str | None, model: str | None, plugin_dirs: tuple[Path, ...]) -> Any:
+    """The results folder, or its folds of one dataset and/or model (checked, with "did you mean")."""
+    load_plugins(plugin_dirs)
+    if dataset is None and model is None:
+        return results_dir
+    from analysis.folds import load_folds
+
+    return load_folds(results_dir).subset(dataset, model)
+
+
+def _scope_title(dataset: str | None, model: str | None) -> str:
+    parts = [f"dataset {dataset}" if dataset else "", f"model {model}" if model else ""]
+    return (" — " + ", ".join(p for p in parts if p)) if dataset or model else ""
+
+
+def _out_dir(results_dir: Path, out: Path | None, area: str, dataset: str | None = None,
+             model: str | None = None) -> Path:
+    """RESULTS/report/AREA, or a subfolder per --dataset/--model (so the whole-store files stay)."""
+    if out is not None:
+        return out
+    scope = "_".join(re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-") for name in (dataset, model) if name)
+    return results_dir / "report" / area / scope if scope else results_dir / "report" / area
 
 
 def _ratio(kept: object, of: object) -> str:
     return "–" if pd.isna(kept) else f"{kept}/{of}"
+
+
+def _shares(values: pd.Series) -> list[str]:
+    return ["–" if pd.isna(v) else f"{v:.0%}" for v in values]
 
 
 def _arrow(before: float, after: float, digits: int = 3) -> str:
@@ -38,7 +75,8 @@ def _arrow(before: float, after: float, digits: int = 3) -> str:
 
 def _print_notes(notes: list[str]) -> None:
     for note in notes:
-        err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        err_console.print(wrapped(f"note: {note}", err_console.width, indent=""), highlight=False, markup=False,
+                          soft_wrap=True)
 
 
 def _finish(paths: list[Path], out: Path, figures: dict[str, Any] | None) -> None:
@@ -54,7 +92,7 @@ def _wrote(paths: list[Path], out: Path) -> None:
     err_console.print(f"wrote {len(paths)} files to {out}", highlight=False, markup=False, soft_wrap=True)
 
 
-@click.command("stress")
+@click.command("stress", short_help="Re-score every stored fold at shifted positive priors, no refit.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--shifts", default="0.5,0.67,1,1.5,2", show_default=True, help=SHIFTS_HELP)
 @click.option("--target-precision", type=float, default=0.9, show_default=True,
@@ -62,14 +100,16 @@ def _wrote(paths: list[Path], out: Path) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: RESULTS_DIR/report/stress].")
 @click.option("--no-figures", is_flag=True, help="Write the tables only.")
+@_scope_options
 def stress_command(results_dir: Path, shifts: str, target_precision: float, out: Path | None,
-                   no_figures: bool) -> None:
+                   no_figures: bool, dataset: str | None, model: str | None, wide: bool,
+                   plugin_dirs: tuple[Path, ...]) -> None:
     """Re-score every stored fold at shifted positive priors (label shift, importance reweighting), with
     and without prior correction; rank strategies by how well their precision survives."""
     from analysis.stress import (CORRECTIONS, THRESHOLD_SOURCES, prior_estimates, robustness_leaderboard, run_stress,
                                  stress_table)
 
-    result = run_stress(results_dir, shifts, target_precision)
+    result = run_stress(_source(results_dir, dataset, model, plugin_dirs), shifts, target_precision)
     board = robustness_leaderboard(result)
     low, high = min(result.shifts), max(result.shifts)
     none = board[board["correction"] == "none"]
@@ -80,26 +120,27 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
         "P spread": none["precision_spread"], f"alerts×@{low:g}": none[f"alerts_x_at_{low:g}"],
         f"alerts×@{high:g}": none[f"alerts_x_at_{high:g}"], "AP@1": none["ap_at_1"], "AP worst": none["ap_worst"],
     })
-    console.print(rich_table(shown, title=f"Prior-shift robustness, shifts {', '.join(f'{s:g}' for s in result.shifts)}"
-                                          f" — target precision {result.target_precision:g}, no prior correction",
-                             caption="kept: datasets keeping precision ≥ target at every shift / datasets with a "
-                                     "threshold; P: precision at the threshold chosen at the training prior (per "
-                                     "dataset, then mean); alerts×: alert volume relative to no shift"))
+    print_fitted(console, shown, f"Prior-shift robustness, shifts {', '.join(f'{s:g}' for s in result.shifts)} — "
+                 f"target precision {result.target_precision:g}, no prior correction{_scope_title(dataset, model)}",
+                 ["kept: datasets keeping precision ≥ target at every shift / datasets with a threshold; P: precision "
+                  "at the threshold chosen at the training prior (per dataset, then mean); alerts×: alert volume "
+                  "relative to no shift"], ("AP worst", "AP@1", "P spread", "unreach", f"alerts×@{low:g}"), wide)
     estimates = prior_estimates(result)
     error = estimates.groupby(["model", "strategy"])["relative_error"].median()
-    wide = board.pivot(index=["model", "strategy"], columns="correction", values=["kept", "precision_worst"])
-    compare = pd.DataFrame(index=wide.index)
+    pivot = board.pivot(index=["model", "strategy"], columns="correction", values=["kept", "precision_worst"])
+    compare = pd.DataFrame(index=pivot.index)
     for correction in CORRECTIONS:
         compare[f"kept {correction}"] = [_ratio(k, n) for k, n in zip(
-            wide[("kept", correction)], board[board["correction"] == correction].set_index(
-                ["model", "strategy"]).loc[wide.index, "with_threshold"])]
+            pivot[("kept", correction)], board[board["correction"] == correction].set_index(
+                ["model", "strategy"]).loc[pivot.index, "with_threshold"])]
     for correction in CORRECTIONS:
-        compare[f"P worst {correction}"] = wide[("precision_worst", correction)].astype(float)
-    compare["EM prior error"] = error.reindex(wide.index)
-    console.print(rich_table(compare.reset_index(), title="With prior correction: known shifted prior vs EM estimate",
-                             caption="EM prior error: median |π̂ − π'| / π' over datasets and shifts"))
+        compare[f"P worst {correction}"] = pivot[("precision_worst", correction)].astype(float)
+    compare["EM prior error"] = error.reindex(pivot.index)
+    print_fitted(console, compare.reset_index(), "With prior correction: known shifted prior vs EM estimate",
+                 ["EM prior error: median |π̂ − π'| / π' over datasets and shifts"],
+                 ("P worst none", "kept none", "EM prior error"), wide)
     _print_notes(result.notes)
-    out_dir = _out_dir(results_dir, out, "stress")
+    out_dir = _out_dir(results_dir, out, "stress", dataset, model)
     from analysis.shift_outputs import write_table
 
     notes = [f"correction `{k}`: {v}" for k, v in CORRECTIONS.items()] + \
@@ -116,17 +157,19 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
     _finish(paths, out_dir, None if no_figures else all_figures(result))
 
 
-@click.command("calibration")
+@click.command("calibration", short_help="Calibration per strategy as trained and after prior correction.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: RESULTS_DIR/report/calibration].")
 @click.option("--no-figures", is_flag=True, help="Write the tables only.")
-def calibration_command(results_dir: Path, out: Path | None, no_figures: bool) -> None:
+@_scope_options
+def calibration_command(results_dir: Path, out: Path | None, no_figures: bool, dataset: str | None,
+                        model: str | None, wide: bool, plugin_dirs: tuple[Path, ...]) -> None:
     """Calibration per strategy as trained and after the prior correction that undoes resampling or
     class weighting: ECE, Brier, log loss, calibration intercept and slope; reliability diagrams."""
     from analysis.calibration import VARIANTS, calibration_side_by_side, calibration_table, run_calibration
 
-    result = run_calibration(results_dir)
+    result = run_calibration(_source(results_dir, dataset, model, plugin_dirs))
     side = calibration_side_by_side(result)
     shown = pd.DataFrame({
         "model": side["model"], "strategy": side["strategy"], "trained at π": side["model_prior"],
@@ -137,13 +180,13 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool) -
                                                       side["calibration_intercept_corrected"])],
         "slope": side["calibration_slope_raw"],
     })
-    console.print(rich_table(shown, title="Calibration as trained → after prior correction (mean over datasets; "
-                                          "median for intercept and slope)",
-                             caption=f"ECE: equal-mass bins ({result.n_bins}); trained at π: mean positive prior the "
-                                     "model learned at; the correction maps it back to the training fold's prevalence "
-                                     "(it shifts the intercept, never the slope)"))
+    print_fitted(console, shown, "Calibration as trained → after prior correction (mean over datasets; median for "
+                 f"intercept and slope){_scope_title(dataset, model)}",
+                 [f"ECE: equal-mass bins ({result.n_bins}); trained at π: mean positive prior the model learned at; the "
+                  "correction maps it back to the training fold's prevalence (it shifts the intercept, never the slope)"],
+                 ("slope", "intercept", "log loss", "trained at π"), wide)
     _print_notes(result.notes)
-    out_dir = _out_dir(results_dir, out, "calibration")
+    out_dir = _out_dir(results_dir, out, "calibration", dataset, model)
     from analysis.shift_outputs import write_table
 
     notes = [f"`{k}`: {v}" for k, v in VARIANTS.items()] + result.notes
@@ -154,7 +197,7 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool) -
     _finish(paths, out_dir, None if no_figures else all_figures(result))
 
 
-@click.command("budget")
+@click.command("budget", short_help="Thresholds for an alert budget under a precision floor, per fold.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--alerts-per-day", type=float, default=100, show_default=True, help="Alerts the team can review a day.")
 @click.option("--population-per-day", type=float, default=20_000, show_default=True,
@@ -164,8 +207,11 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool) -
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: RESULTS_DIR/report/budget].")
 @click.option("--no-figures", is_flag=True, help="Write the table only.")
+@COSTS_OPTION
+@_scope_options
 def budget_command(results_dir: Path, alerts_per_day: float, population_per_day: float, min_precision: float,
-                   shifts: str, out: Path | None, no_figures: bool) -> None:
+                   shifts: str, out: Path | None, no_figures: bool, costs: str | None, dataset: str | None,
+                   model: str | None, wide: bool, plugin_dirs: tuple[Path, ...]) -> None:
     """Pick each fold's threshold on training out-of-fold predictions to meet an alert budget under a
     precision floor; report the alerts, precision and recall it delivers, unshifted and under shift."""
     from analysis.budget import budget_table, plot_budget, run_budget
@@ -173,7 +219,9 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
     from analysis.prior_shift import ShiftInputError
     from foundation.posthoc import BUDGET_OUTCOMES
 
-    result = run_budget(results_dir, alerts_per_day, population_per_day, min_precision, shifts)
+    chosen_costs = parse_costs(costs)
+    result = run_budget(_source(results_dir, dataset, model, plugin_dirs), alerts_per_day, population_per_day,
+                        min_precision, shifts, chosen_costs)
     if not result.available:
         raise ShiftInputError(f"{results_dir}: {MISSING_TRAIN_PREDICTIONS}")
     table = budget_table(result)
@@ -184,23 +232,31 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
         return values.round().astype("Int64")
 
     shown = pd.DataFrame({
-        "alerts/day": per_day(base["alerts_per_day"]), "precision": base["precision"], "recall": base["recall"],
-        "keeps floor": [_ratio(k, n) for k, n in zip(base["keeps_floor"], base["datasets"])],
+        "alerts": per_day(base["alerts_per_day"]), "P": base["precision"], "R": base["recall"],
+        "kept": [_ratio(k, n) for k, n in zip(base["keeps_floor"], base["datasets"])],
+        "in bgt": _shares(base["share_within_budget"]), "≥floor": _shares(base["share_floor"]),
+        "both": _shares(base["share_budget_and_floor"]),
+        **({"cost": base["expected_cost"]} if "expected_cost" in base else {}),
         f"alerts/day @{low:g}": per_day(at[low]["alerts_per_day"]), f"P @{low:g}": at[low]["precision"],
         f"alerts/day @{high:g}": per_day(at[high]["alerts_per_day"]), f"P @{high:g}": at[high]["precision"],
         "folds on budget/floor/best/over": [f"{a}/{b}/{c}/{d}" for a, b, c, d in zip(
             base["folds_on_budget"], base["folds_floor"], base["folds_best_precision"], base["folds_over_budget"])],
     }).reset_index()
+    if model is not None:
+        shown = shown.drop(columns=["model"])
     b = result.budget
-    console.print(rich_table(shown, title=f"Alert budget: {b.alerts_per_day:g} alerts/day of {b.population_per_day:g} "
-                                          f"({b.alert_rate:.2%}), precision floor {b.min_precision:g}",
-                             digits=3,
-                             caption="mean over datasets of the realized test-fold values; keeps floor: datasets whose "
-                                     "fold-mean precision ≥ floor / datasets (no alert at all does not keep it); @s: "
-                                     "under prior shift s. " +
-                                     "; ".join(f"{k}: {v}" for k, v in BUDGET_OUTCOMES.items() if k != "unavailable")))
+    cost_note = (f"; cost: mean expected cost per case at the budget threshold ({costs})" if chosen_costs else "")
+    print_fitted(console, shown, f"Alert budget: {b.alerts_per_day:g} alerts/day of {b.population_per_day:g} "
+                 f"({b.alert_rate:.2%}), precision floor {b.min_precision:g}{_scope_title(dataset, model)}",
+                 ["alerts (a day), P (precision), R (recall): mean over datasets of the realized test-fold values; "
+                  "judged fold by fold — kept: datasets where every fold's precision ≥ floor / datasets (a fold with "
+                  "no alert does not keep it); in bgt, ≥floor, both: share of folds whose realized alerts stay within "
+                  f"the budget, whose precision keeps the floor, and both{cost_note}; @s: under prior shift s. "
+                  + "; ".join(f"{k}: {v}" for k, v in BUDGET_OUTCOMES.items() if k != "unavailable")],
+                 ("folds on budget/floor/best/over", f"P @{high:g}", f"alerts/day @{high:g}", f"P @{low:g}",
+                  f"alerts/day @{low:g}", "R", "both"), wide)
     _print_notes(result.notes)
-    out_dir = _out_dir(results_dir, out, "budget")
+    out_dir = _out_dir(results_dir, out, "budget", dataset, model)
     from analysis.shift_outputs import write_table
 
     notes = [f"status `{k}`: {v}" for k, v in BUDGET_OUTCOMES.items()] + result.notes

@@ -22,10 +22,10 @@ from strategies.posthoc import POSTHOC, PostHoc, register_posthoc
 IMBENCH_PACKAGE = True
 
 # The built-in families (each registers its strategies on import).
-from strategies import baseline, ensemble, focal, hybrid, leakage, oversampling, undersampling, weighting  # noqa: E402,F401
+from strategies import baseline, chance, ensemble, focal, hybrid, leakage, oversampling, undersampling, weighting  # noqa: E402,F401
 
 #: Modules of this package that are not drop-in plugins.
-_OWN = {"base", "models", "preprocessing", "posthoc", "resampling", "baseline", "ensemble", "focal", "hybrid",
+_OWN = {"base", "models", "preprocessing", "posthoc", "resampling", "baseline", "chance", "ensemble", "contract", "focal", "hybrid",
         "leakage", "oversampling", "undersampling", "weighting"}
 
 

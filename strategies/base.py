@@ -123,6 +123,13 @@ class Strategy:
             return False, f"strategy {self.name!r} supports only models {list(self.supported_models)}"
         return True, ""
 
+    def can_exist(self, model: ModelSpec, params: dict[str, Any]) -> tuple[bool, str]:
+        """What a grid asks before enumerating a combination: a chance reference model (`prior`,
+        `random`) takes strategy `none` only, whatever a strategy's own `supports` says; then `supports`."""
+        if model.is_baseline and self.name != "none":
+            return False, f"model {model.name!r} is a chance reference: it takes strategy 'none' only"
+        return self.supports(model, params)
+
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         """(True, "") when the strategy can run on this training fold, else (False, reason for the
         `skipped` row): data-dependent conditions such as too few positives."""

@@ -29,6 +29,8 @@ from foundation.names import Registry
 #: Capability names a model may declare.
 #: `is_unbalance` is LightGBM's switch that weights positives by the training fold's n_neg/n_pos.
 CAPABILITIES = ("class_weight", "sample_weight", "scale_pos_weight", "is_unbalance", "native_categorical")
+#: Family of chance reference models (foundation.families): strategy `none` only, never ranked.
+BASELINE_FAMILY = "baseline"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,13 @@ class ModelSpec:
     options: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     #: The options this spec makes its estimators with (the defaults unless `with_options` chose others).
     chosen: dict[str, Any] = field(default_factory=dict)
+    #: "baseline" for a chance reference (`prior`, `random`): it takes strategy `none` only, and its cells
+    #: are stored with family "baseline", so analysis shows them as reference rows, never ranked.
+    family: str | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.family == BASELINE_FAMILY
 
     def make(self, seed: int) -> ClassifierMixin:
         """A fresh, unfitted estimator seeded for one cell (with the chosen options)."""
@@ -75,7 +84,9 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     unknown = set(spec.capabilities) - set(CAPABILITIES)
     if unknown:
         raise ValueError(f"model {spec.name!r} declares unknown capabilities {sorted(unknown)}")
-    if spec.weight_knob not in spec.capabilities:
+    if spec.family not in (None, BASELINE_FAMILY):
+        raise ValueError(f"model {spec.name!r}: family must be None or {BASELINE_FAMILY!r}, got {spec.family!r}")
+    if spec.weight_knob not in spec.capabilities and not spec.is_baseline:
         raise ValueError(f"model {spec.name!r}: weight_knob {spec.weight_knob!r} is not among its capabilities")
     return MODELS.add(spec.name, spec)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from analysis.figures import FIGURES, balanced_groups, kind_of, render
+from analysis.costs import Costs
 from analysis.figures.context import FigureContext, default_dataset
 from analysis.figures.cost import pareto_front
 from analysis.figures.palette import BASELINE_COLOR, strategy_colors
@@ -27,6 +28,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_figure_kind_as_png_and_svg(store: Path, tmp_path: Path) -> None:
     ctx = FigureContext(RunResults.load(store))
     written = render(ctx, None, tmp_path)
+    assert {kind_of(stem) for stem in written} == set(FIGURES) - {"costs"}  # cost curves need --costs
+    with_costs = FigureContext(RunResults.load(store), costs=Costs(1, 20))
+    written.update(render(with_costs, ["costs"], tmp_path))
     assert {kind_of(stem) for stem in written} == set(FIGURES)
     assert {"cd_ap", "cd_ece", "cd_recall_at_precision0.8"} <= set(written)  # one CD diagram per headline metric
     for stem, paths in written.items():

@@ -3,6 +3,7 @@ training-fold predictions) and on hand-built stores (post-hoc thresholds, record
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -244,8 +245,8 @@ def test_stress_command_without_training_predictions_says_what_is_missing(tiny_p
     out = tmp_path / "stress"
     done = run_cli("stress", str(tiny_plain), "--out", str(out), "--no-figures")
     assert done.returncode == 0, done.stderr
-    notes = [line for line in done.stderr.splitlines() if line.startswith("note:")]
-    assert len(notes) == 1 and "inner_folds = 3" in notes[0] and "[cv]" in notes[0]
+    notes = [" ".join(note.split()) for note in re.split(r"\n(?=\S)", done.stderr) if note.startswith("note:")]
+    assert len(notes) == 1 and "inner_folds = 3" in notes[0] and "[cv]" in notes[0]  # one note, wrapped
     board = pd.read_csv(out / "robustness.csv")
     assert board["ap_worst"].notna().all() and board["precision_worst"].isna().all()
     budget = run_cli("budget", str(tiny_plain), "--out", str(tmp_path / "budget"))

@@ -23,8 +23,8 @@ matplotlib.use("Agg")  # files only; never open a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from analysis.figures import (cd, cost, disagreement, heatmap, improvement, pr_curves, regime,  # noqa: E402
-                              reliability)
+from analysis.figures import (bayes, cd, cost, disagreement, expected_cost, heatmap, improvement,  # noqa: E402
+                              pr_curves, regime, reliability)
 from analysis.figures.context import FigureContext  # noqa: E402
 
 #: name for `--only` → (module drawing it, what it shows). Order is the report's order.
@@ -32,15 +32,17 @@ FIGURES: dict[str, tuple[ModuleType, str]] = {
     "cd": (cd, "Critical-difference diagram per headline metric (Friedman + Nemenyi), one panel per board"),
     "heatmap": (heatmap, "Rank of each strategy on each compared dataset, datasets ordered by imbalance ratio"),
     "improvement": (improvement, "Difference to the baseline per compared dataset, one panel per model"),
+    "bayes": (bayes, "Bayesian signed-rank test vs the baseline: P(better), P(equivalent), P(worse) per strategy"),
     "pr": (pr_curves, "Precision–recall curves on one dataset, pooled out-of-fold predictions"),
     "reliability": (reliability, "Reliability diagrams on one dataset, pooled out-of-fold predictions"),
     "cost": (cost, "Mean fit time vs mean rank among every model × strategy, Pareto front highlighted"),
     "regime": (regime, "Difference to baseline vs imbalance ratio, one panel per strategy family"),
     "disagreement": (disagreement, "Rank by PR AUC vs rank by ECE and by F1"),
+    "costs": (expected_cost, "Cost curves: expected cost at the Bayes threshold over cost ratios (with --costs)"),
 }
 #: Drawing cost (CPU seconds, PNG + SVG, on the 100,000-cell benchmark store), to balance parallel groups.
 COST = {"cd": 4.5, "heatmap": 2.6, "reliability": 2.9, "improvement": 1.4, "pr": 1.4, "regime": 2.0, "cost": 0.7,
-        "disagreement": 1.0}
+        "disagreement": 1.0, "bayes": 1.0, "costs": 1.5}
 #: What a figure worker spends before drawing (imports, the context), in the same units.
 WORKER_START = 2.0
 FORMATS = ("png", "svg")

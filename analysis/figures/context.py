@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.baseline import DEFAULT_BASELINE
-from analysis.leaderboard import DEFAULT_FAILURE_POLICY, CoverageCache, Leaderboard, build_leaderboard
+from analysis.costs import COST_COLUMNS, Costs, with_costs
+from analysis.folds import StoredFolds, load_folds
+from analysis.leaderboard import DEFAULT_FAILURE_POLICY, CoverageCache, Leaderboard, build_leaderboard, ranked_models
 from analysis.loading import RunResults
 from analysis.statistics import ALPHA
 from analysis.figures.palette import model_colors, model_styles, strategy_colors
@@ -33,10 +35,16 @@ class FigureContext:
     alpha: float = ALPHA
     baseline: str = DEFAULT_BASELINE
     pool_models: bool = False
+    #: Width of the Bayesian comparisons' ROPE (None: the metric's default, `analysis.bayes`).
+    rope: float | None = None
+    #: Misclassification costs (`--costs`): the boards get the cost metrics and the cost curve is drawn.
+    costs: Costs | None = None
     _boards: dict[tuple[str, str | None, bool], Leaderboard] = field(default_factory=dict, repr=False)
     _predictions: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.costs is not None and "cost@deployed" not in self.run.results:
+            self.run.results = with_costs(self.run.results, self.stored_folds(), self.costs)
         self.colors = strategy_colors(self.run.labels, self.baseline.rpartition("/")[2])
         self.styles = model_styles(self.run.models)
         self.model_colors = model_colors(self.run.models)
@@ -53,7 +61,8 @@ class FigureContext:
 
     @property
     def models(self) -> list[str]:
-        return [self.model] if self.model else self.run.models
+        """Models with a board of their own (chance references are rows of every board)."""
+        return [self.model] if self.model else ranked_models(self.run.results)
 
     @property
     def baseline_label(self) -> str:
@@ -66,6 +75,14 @@ class FigureContext:
         if not any(m.startswith("recall_at_precision") for m in out):
             out += sorted(m for m in stored if m.startswith("recall_at_precision"))[:1]
         return out
+
+    def headline_columns(self) -> tuple[str, ...]:
+        """Metrics every board shows next to its own: the headline ones, and the costs when given."""
+        return HEADLINE + (COST_COLUMNS if self.costs is not None else ())
+
+    def stored_folds(self) -> StoredFolds:
+        """The run's stored predictions as folds (cached per store content)."""
+        return load_folds(self.run.results_dir)
 
     def boards(self, metric: str | None = None, full: bool = False) -> list[Leaderboard]:
         """The boards figures and the report show: one per model, or one pooled (`pool_models`)."""
@@ -94,7 +111,8 @@ class FigureContext:
                 cache = self.cache
             self._boards[key] = build_leaderboard(results, metric, model=model, failed=self.failed, alpha=self.alpha,
                                                   baseline=self.baseline, light=not full, cache=cache,
-                                                  completeness=self.run.completeness)
+                                                  completeness=self.run.completeness, rope=self.rope,
+                                                  headline=self.headline_columns())
         return self._boards[key]
 
     def deltas(self, metric: str | None = None) -> pd.DataFrame:
