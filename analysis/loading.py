@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,21 @@ STORE_ONLY_COLUMNS = ("params", "extra", "finished_at")
 CELL_COLUMNS = frozenset(RESULT_COLUMNS) | frozenset(STORE_ONLY_COLUMNS)
 FAILED_STATUSES = ("error", "timeout", "crashed", "oom")
 UNKNOWN_FAMILY = "unknown"
+
+
+class Completeness(NamedTuple):
+    """Stored final cells N of the M the store's grid plans, and who is writing the store now."""
+
+    stored: int
+    planned: int
+    #: The run writing the store (pid and start), or None.
+    running: str | None = None
+
+    def describe(self) -> str:
+        """`incomplete: run in progress (pid 7, started ...), 300 of 360 cells`, or '' when complete."""
+        parts = ([f"run in progress ({self.running})"] if self.running else []) + (
+            [f"{self.stored:,} of {self.planned:,} cells"] if self.stored < self.planned else [])
+        return f"incomplete: {', '.join(parts)}" if parts else ""
 
 
 def metric_columns(cells: pd.DataFrame) -> list[str]:
@@ -73,9 +88,14 @@ class RunResults:
             return None
 
     @property
-    def completeness(self) -> tuple[int, int] | None:
-        """(stored final cells N, planned cells M) when the spec says M, for "incomplete: N of M cells"."""
-        return None if self.expected_cells is None else (self.stored_cells, self.expected_cells)
+    def completeness(self) -> Completeness | None:
+        """(stored final cells N, planned cells M, the run writing the store) when the spec says M or a
+        run is in progress, for "incomplete: run in progress, N of M cells"."""
+        running = self.meta.get("in_progress")
+        if self.expected_cells is None and not running:
+            return None
+        planned = self.expected_cells if self.expected_cells is not None else self.stored_cells
+        return Completeness(self.stored_cells, planned, running)
 
     def anti_pattern_note(self) -> str:
         """One line saying which anti-pattern strategies were left out ('' when none)."""

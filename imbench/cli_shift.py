@@ -22,8 +22,13 @@ SHIFTS_HELP = ("Comma-separated prior shifts; s multiplies the positive prior (1
                "1 is always included.")
 
 
-def _out_dir(results_dir: Path, out: Path | None, area: str) -> Path:
-    return out if out is not None else results_dir / "report" / area
+def _out_dir(results_dir: Path, out: Path | None, area: str, create: bool = True) -> Path:
+    """The output folder, checked (and created unless `create` is False) with a one-line error."""
+    from foundation.paths import check_writable_dir, prepare_dir
+
+    target, option = (out, "--out") if out is not None else (results_dir / "report" / area,
+                                                              f"the {area} folder (set --out)")
+    return prepare_dir(target, option) if create else check_writable_dir(target, option)
 
 
 def _ratio(kept: object, of: object) -> str:
@@ -69,6 +74,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
     from analysis.stress import (CORRECTIONS, THRESHOLD_SOURCES, prior_estimates, robustness_leaderboard, run_stress,
                                  stress_table)
 
+    _out_dir(results_dir, out, "stress", create=False)
     result = run_stress(results_dir, shifts, target_precision)
     board = robustness_leaderboard(result)
     low, high = min(result.shifts), max(result.shifts)
@@ -126,6 +132,7 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool) -
     class weighting: ECE, Brier, log loss, calibration intercept and slope; reliability diagrams."""
     from analysis.calibration import VARIANTS, calibration_side_by_side, calibration_table, run_calibration
 
+    _out_dir(results_dir, out, "calibration", create=False)
     result = run_calibration(results_dir)
     side = calibration_side_by_side(result)
     shown = pd.DataFrame({
@@ -173,6 +180,7 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
     from analysis.prior_shift import ShiftInputError
     from foundation.posthoc import BUDGET_OUTCOMES
 
+    _out_dir(results_dir, out, "budget", create=False)
     result = run_budget(results_dir, alerts_per_day, population_per_day, min_precision, shifts)
     if not result.available:
         raise ShiftInputError(f"{results_dir}: {MISSING_TRAIN_PREDICTIONS}")

@@ -138,3 +138,21 @@ def comparable(results: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     cells = read_cells(results).sort_values("key").reset_index(drop=True)
     preds = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
     return cells[[c for c in COMPARED if c in cells]], preds
+
+
+def store_fingerprint(results: Path) -> dict[str, tuple[int, str]]:
+    """Row count and a hash of every row of every table of a store (read without writing anything):
+    equal fingerprints mean nothing stored changed."""
+    import hashlib
+
+    from benchmarks.store import TABLES, open_readonly
+
+    conn = open_readonly(results)  # creates no -wal/-shm files next to a store at rest
+    try:
+        out = {}
+        for table in TABLES:
+            rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            out[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        return out
+    finally:
+        conn.close()
