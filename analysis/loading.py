@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,24 @@ FAILED_STATUSES = ("error", "timeout", "crashed", "oom")
 UNKNOWN_FAMILY = "unknown"
 
 
-class Completeness(NamedTuple):
-    """Stored final cells N of the M the store's grid plans, and who is writing the store now."""
+class Completeness(tuple):
+    """(stored final cells N, planned cells M) — a pair, as before — and `running`: who is writing
+    the store now (pid and start), or None."""
 
-    stored: int
-    planned: int
-    #: The run writing the store (pid and start), or None.
-    running: str | None = None
+    running: str | None
+
+    def __new__(cls, stored: int, planned: int, running: str | None = None) -> "Completeness":
+        pair = super().__new__(cls, (stored, planned))
+        pair.running = running
+        return pair
+
+    @property
+    def stored(self) -> int:
+        return int(self[0])
+
+    @property
+    def planned(self) -> int:
+        return int(self[1])
 
     def describe(self) -> str:
         """`incomplete: run in progress (pid 7, started ...), 300 of 360 cells`, or '' when complete."""

@@ -1,30 +1,36 @@
 """How long a cell takes, before it runs: a log-linear model of one fit's seconds, fitted on the
 cells of earlier stores (each stores fit, predict and inner seconds, and its dataset's n and d).
 
-    log seconds(one fit) = b + b_model + b_strategy
-                           + (g + g_model + g_strategy) · log n_train + (h + h_model + h_strategy) · log d
-                           + (p + p_strategy) · log n_pos_train + c · log(1 + categorical columns)
+    log seconds(one fit) = Σ_f (w_f + w_model,f + w_strategy,f) · f
 
-(a sampler's cost and the rows it leaves depend on the positives as much as on the rows: random
-under-sampling fits on about 2 n_pos rows, over-sampling on about 2 n_neg).
+over a few features f of the fit: 1, log n (training rows), log d (features), log n_pos, log(1 +
+categorical columns), log n_fit, the rows the model itself is fitted on after the strategy's
+sampler — about 2·n_neg for over-sampling and hybrids, 2·n_pos for under-sampling, n otherwise —
+because a boosted model on SMOTE-doubled data costs what that data costs, and log d once more for
+those growing samplers (interpolated rows have many more distinct values per feature than the
+data had, which is what histogram and split searches pay for: on 1,617 binary features a boosted
+model fits 10–50 times longer after SMOTE). Each model has its own weights on 1, log n_fit, log d
+and that last term, each strategy its own on 1 and log n (its sampler's work). A strategy label (`smote[k=3]`)
+seen on enough fits has its own factor, else its name's, else its family's mean; an unknown model
+takes the mean model (zero).
 
-fitted by ridge least squares (a small penalty keeps factors seen on few cells near the mean), and
-turned into expected seconds with the smearing factor (the mean of exp(residual)), because a run's
-time is a sum of cells, not a sum of medians. A cell is its final fit plus, when the grid stores
-inner folds, k fits on (k−1)/k of the training fold, plus a per-cell overhead (metrics, derived
-steps, storing) measured from whole runs. A strategy the model has not seen takes its family's
-mean factor; a model it has not seen, the mean model.
+Fitted by ridge least squares of log seconds (a small penalty keeps factors seen on few fits near
+the mean), with one intercept per training run so runs timed on a busier machine do not bend the
+factors, and turned into expected seconds with the smearing factor (mean of exp(residual)),
+because a run's time is a sum of cells, not a sum of medians. A cell is its final fit plus, when
+the grid stores inner folds, k fits on (k−1)/k of its training fold, plus a per-cell overhead
+(metrics, derived steps, storing) measured from whole runs.
 
 The coefficients ship with the package (benchmarks/cost_model.json, with what they were fitted on
 and how) so a fresh clone can plan without earlier stores; `benchmarks/perf/fit_cost_model.py`
-refits them from stores. The runner orders cells by this cost (longest first) and `imbench plan`
-sums it into an estimated wall time (benchmarks/plan.py).
+refits them. The runner orders cells by this cost (longest first) and `imbench plan` sums it into
+an estimated wall time, scaled by a probe to the machine at hand (benchmarks/plan.py).
 """
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,10 +42,16 @@ import pandas as pd
 from benchmarks.cells import Cell
 
 COEFFICIENTS_FILE = Path(__file__).with_name("cost_model.json")
-#: Ridge penalty on the factors (not on the global intercept and slopes).
+#: Ridge penalty on the per-model and per-strategy weights (not on the shared ones).
 PENALTY = 1.0
 #: Seconds below which a timing is noise (a floor before taking logs).
 FLOOR_SECONDS = 1e-3
+SHARED = ("one", "log_n", "log_d", "log_pos", "log_cat", "log_fit", "log_d_grown")
+PER_MODEL = ("one", "log_fit", "log_d", "log_d_grown")
+PER_STRATEGY = ("one", "log_n", "log_d")
+#: Families whose sampler leaves about 2·n_neg rows, and about 2·n_pos rows.
+GROWS = ("oversampling", "hybrid")
+SHRINKS = ("undersampling",)
 
 
 @dataclass(frozen=True)
@@ -56,28 +68,28 @@ class FitShape:
     n_categorical: float = 0.0
 
 
+def features(shape: FitShape) -> dict[str, float]:
+    n, n_pos = max(shape.n_train, 2.0), min(max(shape.n_pos, 1.0), max(shape.n_train - 1, 1.0))
+    n_fit = 2 * (n - n_pos) if shape.family in GROWS else 2 * n_pos if shape.family in SHRINKS else n
+    log_d = math.log(max(shape.d, 1.0))
+    return {"one": 1.0, "log_n": math.log(n), "log_d": log_d, "log_pos": math.log(n_pos),
+            "log_cat": math.log1p(max(shape.n_categorical, 0.0)), "log_fit": math.log(max(n_fit, 2.0)),
+            "log_d_grown": log_d if shape.family in GROWS else 0.0}
+
+
 @dataclass
 class CostModel:
-    """Coefficients of the model above and the per-cell overhead, as stored in cost_model.json."""
+    """Weights of the model above and the per-cell overhead, as stored in cost_model.json."""
 
-    intercept: float = math.log(0.05)
-    log_n: float = 0.6
-    log_d: float = 0.3
-    log_pos: float = 0.0
-    log_categorical: float = 0.0
-    model: dict[str, float] = field(default_factory=dict)
-    model_log_n: dict[str, float] = field(default_factory=dict)
-    model_log_d: dict[str, float] = field(default_factory=dict)
-    strategy: dict[str, float] = field(default_factory=dict)
-    strategy_log_n: dict[str, float] = field(default_factory=dict)
-    strategy_log_d: dict[str, float] = field(default_factory=dict)
-    strategy_log_pos: dict[str, float] = field(default_factory=dict)
-    family: dict[str, float] = field(default_factory=dict)
-    family_log_n: dict[str, float] = field(default_factory=dict)
-    family_log_d: dict[str, float] = field(default_factory=dict)
-    family_log_pos: dict[str, float] = field(default_factory=dict)
+    shared: dict[str, float] = field(default_factory=lambda: {"one": math.log(0.01), "log_n": 0.5, "log_d": 0.5,
+                                                               "log_fit": 0.3})
+    model: dict[str, dict[str, float]] = field(default_factory=dict)
+    strategy: dict[str, dict[str, float]] = field(default_factory=dict)
+    family: dict[str, dict[str, float]] = field(default_factory=dict)
     smearing: float = 1.0
-    overhead_seconds: float = 0.02
+    #: Seconds per cell besides its fits (metrics, storing), and per post-hoc step it derives.
+    overhead_seconds: float = 0.05
+    overhead_per_step: float = 0.0
     fitted_on: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -88,35 +100,32 @@ class CostModel:
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
-    def _strategy_terms(self, shape: FitShape) -> tuple[float, float, float, float]:
+    def _strategy_weights(self, shape: FitShape) -> dict[str, float]:
         for key in (shape.label, shape.strategy):
             if key in self.strategy:
-                return (self.strategy[key], self.strategy_log_n.get(key, 0.0), self.strategy_log_d.get(key, 0.0),
-                        self.strategy_log_pos.get(key, 0.0))
-        family = shape.family
-        return (self.family.get(family, 0.0), self.family_log_n.get(family, 0.0), self.family_log_d.get(family, 0.0),
-                self.family_log_pos.get(family, 0.0))
+                return self.strategy[key]
+        return self.family.get(shape.family, {})
 
     def log_seconds(self, shape: FitShape) -> float:
         """The model's log seconds of one fit (a median, before smearing)."""
-        ln, ld = math.log(max(shape.n_train, 2.0)), math.log(max(shape.d, 1.0))
-        lp = math.log(max(shape.n_pos, 1.0))
-        s, s_n, s_d, s_p = self._strategy_terms(shape)
-        return (self.intercept + self.model.get(shape.model, 0.0) + s
-                + (self.log_n + self.model_log_n.get(shape.model, 0.0) + s_n) * ln
-                + (self.log_d + self.model_log_d.get(shape.model, 0.0) + s_d) * ld
-                + (self.log_pos + s_p) * lp
-                + self.log_categorical * math.log1p(max(shape.n_categorical, 0.0)))
+        values = features(shape)
+        model, strategy = self.model.get(shape.model, {}), self._strategy_weights(shape)
+        return sum(values[f] * (self.shared.get(f, 0.0) + model.get(f, 0.0) + strategy.get(f, 0.0)) for f in values)
 
     def fit_seconds(self, shape: FitShape) -> float:
         """Expected seconds of one fit and its predictions."""
         return self.smearing * math.exp(self.log_seconds(shape))
 
-    def cell_seconds(self, cell: Cell, meta: dict[str, Any], inner_folds: int, skipped: bool = False) -> float:
-        """Expected seconds of one cell: its final fit, its k inner fits, and the per-cell overhead
-        (only the overhead when it is known to be skipped)."""
+    def overhead(self, steps: int = 0) -> float:
+        """Seconds of a cell besides its fits: metrics, storing, and deriving `steps` post-hoc steps."""
+        return self.overhead_seconds + self.overhead_per_step * steps
+
+    def cell_seconds(self, cell: Cell, meta: dict[str, Any], inner_folds: int, skipped: bool = False,
+                     steps: int = 0) -> float:
+        """Expected seconds of one cell: its final fit, its k inner fits, and its overhead (only the
+        overhead when it is known to be skipped)."""
         if skipped:
-            return self.overhead_seconds
+            return self.overhead(0)
         n = float(meta.get("n") or 1000)
         n_pos = float(meta.get("n_pos") or max(n * 0.1, 1))
         share = (cell.n_splits - 1) / cell.n_splits
@@ -129,7 +138,7 @@ class CostModel:
             inner = FitShape(shape.model, shape.strategy, shape.label, shape.family, shape.n_train * inner_share,
                              shape.d, shape.n_pos * inner_share, shape.n_categorical)
             seconds += inner_folds * self.fit_seconds(inner)
-        return seconds + self.overhead_seconds
+        return seconds + self.overhead(steps)
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +146,7 @@ def shipped_model() -> CostModel:
     """The coefficients shipped with the package (a rough default when the file is missing)."""
     try:
         return CostModel.from_dict(json.loads(COEFFICIENTS_FILE.read_text()))
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         return CostModel()
 
 
@@ -146,8 +155,14 @@ def order_by_cost(tasks: Sequence[Any], metas: dict[str, dict[str, Any]],
     """Tasks (CellTask) longest-expected first: the last minutes of a run are then short cells that
     fill every core, not one long cell on one core. Ties keep the enumeration order (by dataset)."""
     model = model or shipped_model()
-    costs = [model.cell_seconds(t.cell, metas.get(t.cell.dataset, {}), t.inner_folds, bool(t.skip_reason))
-             for t in tasks]
+    memo: dict[tuple[str, str, str, int, bool], float] = {}
+    costs = []
+    for task in tasks:
+        group = (task.cell.dataset, task.cell.model, task.cell.label, task.inner_folds, bool(task.skip_reason))
+        if group not in memo:
+            memo[group] = model.cell_seconds(task.cell, metas.get(task.cell.dataset, {}), task.inner_folds,
+                                             bool(task.skip_reason), len(task.steps))
+        costs.append(memo[group])
     order = sorted(range(len(tasks)), key=lambda i: -costs[i])
     return [tasks[i] for i in order]
 
@@ -183,63 +198,70 @@ def fit_rows(cells: pd.DataFrame, datasets: pd.DataFrame, n_splits: int) -> pd.D
     return pd.concat([final, inner], ignore_index=True)[list(FIT_COLUMNS)]
 
 
-def _design(rows: pd.DataFrame, models: list[str], strategies: list[str]) -> np.ndarray:
-    ln = np.log(np.maximum(rows["n_train"].to_numpy(float), 2.0))
-    ld = np.log(np.maximum(rows["d"].to_numpy(float), 1.0))
-    lp = np.log(np.maximum(rows["n_pos"].to_numpy(float), 1.0))
-    columns = [np.ones(len(rows)), ln, ld, lp, np.log1p(np.maximum(rows["n_categorical"].to_numpy(float), 0.0))]
-    for name in models:
-        hit = (rows["model"].to_numpy() == name).astype(float)
-        columns += [hit, hit * ln, hit * ld]
-    keys = rows["label"].where(rows["label"].isin(strategies), rows["strategy"]).to_numpy()
-    for name in strategies:
-        hit = (keys == name).astype(float)
-        columns += [hit, hit * ln, hit * ld, hit * lp]
-    return np.column_stack(columns)
+def _shapes(rows: pd.DataFrame) -> list[FitShape]:
+    return [FitShape(*values) for values in rows[list(FIT_COLUMNS[:-1])].itertuples(index=False, name=None)]
+
+
+def fit_overhead(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    """(seconds per cell, seconds per derived step) from runs' (overhead per cell, steps per cell):
+    least squares of a line, neither part below zero."""
+    if not samples:
+        return 0.05, 0.0
+    per_cell, steps = np.array(samples, dtype=float).T
+    if np.ptp(steps) == 0:
+        return float(max(np.median(per_cell), 0.0)), 0.0
+    slope, intercept = np.polyfit(steps, per_cell, 1)
+    if intercept < 0:
+        return 0.0, float(max(np.sum(per_cell * steps) / np.sum(steps * steps), 0.0))
+    return float(intercept), float(max(slope, 0.0))
 
 
 def fit_cost_model(rows: pd.DataFrame, overhead_seconds: float, fitted_on: dict[str, Any],
-                   min_label_fits: int = 30) -> CostModel:
-    """Ridge least squares of log seconds on the design above. A strategy label gets its own factor
-    when it has `min_label_fits` timed fits, else it shares its strategy name's."""
+                   min_label_fits: int = 30, overhead_per_step: float = 0.0) -> CostModel:
+    """Ridge least squares of log seconds on the features above (see the module docstring). With a
+    `source` column (one value per training run) each run gets its own intercept; the shipped
+    intercept is their mean."""
     rows = rows[rows["seconds"].notna()].reset_index(drop=True)
-    models = sorted(rows["model"].unique())
     counts = rows["label"].value_counts()
     labels = sorted(set(counts[counts >= min_label_fits].index) - set(rows["strategy"]))
-    strategies = sorted(set(rows["strategy"])) + labels
-    X = _design(rows, models, strategies)
+    keys = rows["label"].where(rows["label"].isin(labels), rows["strategy"]).to_numpy()
+    models, strategies = sorted(rows["model"].unique()), sorted(set(keys))
+    sources = sorted(rows["source"].unique()) if "source" in rows else []
+    values = pd.DataFrame([features(shape) for shape in _shapes(rows)])
+    blocks, names, penalties = [values[list(SHARED)].to_numpy()], [("shared", "", f) for f in SHARED], [1e-6] * len(SHARED)
+    for kind, levels, column, per in (("model", models, rows["model"].to_numpy(), PER_MODEL),
+                                      ("strategy", strategies, keys, PER_STRATEGY)):
+        for level in levels:
+            hit = (column == level).astype(float)[:, None]
+            blocks.append(hit * values[list(per)].to_numpy())
+            names += [(kind, level, f) for f in per]
+            penalties += [PENALTY] * len(per)
+    for source in sources[1:]:
+        blocks.append((rows["source"].to_numpy() == source).astype(float)[:, None])
+        names.append(("source", source, "one"))
+        penalties.append(1e-6)
+    X = np.column_stack(blocks)
     y = np.log(np.maximum(rows["seconds"].to_numpy(float), FLOOR_SECONDS))
-    penalty = np.full(X.shape[1], PENALTY)
-    penalty[:5] = 1e-6
-    beta = np.linalg.solve(X.T @ X + np.diag(penalty), X.T @ y)
+    beta = np.linalg.solve(X.T @ X + np.diag(penalties), X.T @ y)
     residual = y - X @ beta
-    fitted = CostModel(intercept=float(beta[0]), log_n=float(beta[1]), log_d=float(beta[2]), log_pos=float(beta[3]),
-                       log_categorical=float(beta[4]), smearing=float(np.mean(np.exp(residual))),
-                       overhead_seconds=float(overhead_seconds),
-                       fitted_on={**fitted_on, "fits": int(len(rows)), "residual_sd": float(np.std(residual))})
-    at = 5
-    for name in models:
-        fitted.model[name], fitted.model_log_n[name], fitted.model_log_d[name] = map(float, beta[at:at + 3])
-        at += 3
-    for name in strategies:
-        (fitted.strategy[name], fitted.strategy_log_n[name], fitted.strategy_log_d[name],
-         fitted.strategy_log_pos[name]) = map(float, beta[at:at + 4])
-        at += 4
-    families = rows.drop_duplicates("strategy").set_index("strategy")["family"]
+    fitted = CostModel(shared={}, smearing=float(np.mean(np.exp(residual))), overhead_seconds=float(overhead_seconds),
+                       overhead_per_step=float(overhead_per_step), fitted_on={**fitted_on, "fits": int(len(rows)), "residual_sd": float(np.std(residual))})
+    run_shifts = [0.0]
+    for (kind, level, feature), weight in zip(names, map(float, beta)):
+        if kind == "shared":
+            fitted.shared[feature] = weight
+        elif kind == "source":
+            run_shifts.append(weight)
+        else:
+            getattr(fitted, kind).setdefault(level, {})[feature] = weight
+    fitted.shared["one"] += float(np.mean(run_shifts))
+    families = pd.Series(rows["family"].to_numpy(), index=keys).groupby(level=0).first()
     for family, members in families.groupby(families):
-        names = [m for m in members.index if m in fitted.strategy]
-        for mean, per in ((fitted.family, fitted.strategy), (fitted.family_log_n, fitted.strategy_log_n),
-                          (fitted.family_log_d, fitted.strategy_log_d), (fitted.family_log_pos, fitted.strategy_log_pos)):
-            mean[str(family)] = float(np.mean([per[m] for m in names]))
+        fitted.family[str(family)] = {f: float(np.mean([fitted.strategy[m].get(f, 0.0) for m in members.index]))
+                                      for f in PER_STRATEGY}
     return fitted
 
 
 def predict_rows(model: CostModel, rows: pd.DataFrame) -> np.ndarray:
     """Expected seconds of each fit row (for checking a fitted model against held-out rows)."""
-    return np.array([model.fit_seconds(FitShape(*(r[c] for c in FIT_COLUMNS[:-1])))
-                     for r in rows.to_dict("records")])
-
-
-def dataset_metas(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Dataset tables of several stores as one (first occurrence of each name)."""
-    return pd.concat(list(frames), ignore_index=True).drop_duplicates("name")
+    return np.array([model.fit_seconds(shape) for shape in _shapes(rows)])

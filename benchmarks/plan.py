@@ -30,6 +30,7 @@ from benchmarks.grid import GridSpec
 from benchmarks.parts import GridPart, select_part
 from benchmarks.runner import dataset_skip_reason
 from benchmarks.store import FINAL_STATUSES, open_readonly, store_path
+from datasets.cleaning import quiet_notices
 from datasets.fingerprint import known_identity, source_files
 from datasets.registry import SOURCE_SPECS, dataset_meta, load_dataset, scheme_of
 from strategies import TrainingContext, get_model, get_strategy
@@ -91,19 +92,20 @@ class Plan:
     def cell_seconds(self) -> np.ndarray:
         """Expected seconds of each cell still to run, on this machine (probe ratio), capped at the limit."""
         frame = self.to_run
-        seconds = frame["fit_seconds"].to_numpy() * self.speed + self.model.overhead_seconds
+        overhead = self.model.overhead_seconds + self.model.overhead_per_step * frame["steps"].to_numpy()
+        seconds = frame["fit_seconds"].to_numpy() * self.speed + overhead
         if self.timeout is not None:
             seconds = np.minimum(seconds, self.timeout)
         return seconds
 
     def wall_seconds(self, n_jobs: int) -> float:
-        """Longest-first schedule on `n_jobs` workers, plus start-up and the probe."""
+        """The run's wall time: a longest-first schedule of its cells on `n_jobs` workers (as the
+        runner orders them), plus start-up. The probe's own seconds are spent by `plan`, not the run."""
         seconds = np.sort(self.cell_seconds())[::-1]
         workers = [0.0] * max(1, n_jobs)
         for value in seconds:
             heapq.heapreplace(workers, workers[0] + float(value))
-        probe = self.probe.seconds if self.probe is not None else 0.0
-        return max(workers) + STARTUP_SECONDS + probe
+        return (max(workers) if len(seconds) else 0.0) + STARTUP_SECONDS
 
     def summary(self, by: str) -> pd.DataFrame:
         """Cells, fits, skips and expected CPU seconds (of cells still to run) by dataset, model or strategy."""
@@ -137,7 +139,8 @@ def plan_datasets(names: list[str]) -> list[DatasetPlan]:
         else:
             meta = dataset_meta(name, load=False)
             if meta.get("n") is None and availability != "download":
-                meta = load_dataset(name).meta
+                with quiet_notices():
+                    meta = load_dataset(name).meta
         out.append(DatasetPlan(name, dict(meta), availability))
     return out
 
@@ -184,7 +187,7 @@ def _stored_keys(results_dir: Path | None) -> set[str]:
 
 
 def cell_table(cells: list[Cell], grid: GridSpec, metas: dict[str, dict[str, Any]], model: CostModel,
-               stored: set[str]) -> pd.DataFrame:
+               stored: set[str], steps: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     """One row per cell: what it is, whether it is stored or will skip, its fits and modelled seconds
     (without the per-cell overhead); costs computed once per dataset × model × strategy point."""
     memo: dict[tuple[str, str, str], tuple[bool, float]] = {}
@@ -195,14 +198,14 @@ def cell_table(cells: list[Cell], grid: GridSpec, metas: dict[str, dict[str, Any
         if group not in memo:
             meta = metas[cell.dataset]
             skipped = _skips(cell, meta, grid)
-            cost = 0.0 if skipped else model.cell_seconds(cell, meta, k) - model.overhead_seconds
+            cost = 0.0 if skipped else model.cell_seconds(cell, meta, k) - model.overhead(0)
             memo[group] = (skipped, cost)
         skipped, cost = memo[group]
         inner = k if k > 1 and not cell.strategy.anti_pattern else 0
         rows.append((cell.key, cell.dataset, cell.model, cell.label, skipped, 0 if skipped else 1 + inner, cost,
-                     cell.key in stored))
+                     0 if skipped else len(steps.get(cell.label, ())), cell.key in stored))
     return pd.DataFrame(rows, columns=["key", "dataset", "model", "strategy", "skipped", "fits", "fit_seconds",
-                                       "stored"])
+                                       "steps", "stored"])
 
 
 def make_plan(grid: GridSpec, part: GridPart | None = None, results_dir: Path | None = None,
@@ -217,7 +220,7 @@ def make_plan(grid: GridSpec, part: GridPart | None = None, results_dir: Path | 
     metas = {d.name: d.meta for d in datasets}
     plan = enumerate_cells(chosen)
     cells = part.cells(plan.cells)
-    table = cell_table(cells, chosen, metas, model, _stored_keys(results_dir))
+    table = cell_table(cells, chosen, metas, model, _stored_keys(results_dir), plan.steps)
     return Plan(chosen, part, table, count_plan(grid)[0], plan.left_out_summary(), datasets,
                 stored=int(table["stored"].sum()), model=model,
                 timeout=timeout if timeout is not None else grid.cell_timeout)

@@ -10,6 +10,11 @@ the leaderboard without importing the strategy and dataset registries (scikit-le
 which is most of a no-op resume's time. Anything that differs — an edited grid or dataset, new
 code, another run into the store — takes the normal path, which checks everything.
 
+The leaderboard a resume prints is the one the run printed when it finished, kept with the receipt
+(`remember_board`) under a key of the analysis and CLI code, the metric and the terminal width: the
+same store, code and options give the same board (its bootstrap is seeded), so it is printed again
+rather than recomputed; anything else recomputes it.
+
 This module imports only the standard library (and reads SQLite itself) on purpose.
 """
 from __future__ import annotations
@@ -28,6 +33,8 @@ STORE_FILE = "imbench.sqlite"
 FINAL = ("ok", "skipped")
 #: The rooms whose code decides what a cell is and how it is fitted.
 CODE_ROOMS = ("foundation", "datasets", "strategies", "benchmarks")
+#: The rooms whose code decides what a leaderboard looks like.
+BOARD_ROOMS = ("foundation", "benchmarks", "analysis", "imbench")
 CODE_SUFFIXES = (".py", ".json", ".toml")
 
 
@@ -39,11 +46,11 @@ def _file_stat(path: Path) -> list[Any] | None:
     return [str(path), stat.st_size, stat.st_mtime_ns]
 
 
-def code_stamp() -> list[list[Any]]:
-    """Size and modification time of every module (and manifest) of the rooms below the CLI."""
+def code_stamp(rooms: tuple[str, ...] = CODE_ROOMS) -> list[list[Any]]:
+    """Size and modification time of every module (and manifest) of `rooms`."""
     root = Path(__file__).resolve().parents[1]
     out = []
-    for room in CODE_ROOMS:
+    for room in rooms:
         for folder, _, files in sorted(os.walk(root / room)):
             for name in sorted(files):
                 if name.endswith(CODE_SUFFIXES):
@@ -89,9 +96,39 @@ def make_receipt(conn: sqlite3.Connection, key: str, files: list[Path], summary:
     return {"key": key, "files": [_file_stat(path) for path in files], "counts": _counts(conn), "summary": summary}
 
 
+def board_key(metric: str, width: int) -> str:
+    """The key a remembered leaderboard is printed again under."""
+    payload = [metric, width, code_stamp(BOARD_ROOMS), sys.version]
+    return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()
+
+
+def remember_board(results_dir: Path, key: str, board: str, text: str) -> None:
+    """Keep the leaderboard a finished run printed with its receipt (when the receipt still holds)."""
+    from benchmarks.lock import RunLock, StoreBusyError
+
+    path = results_dir / STORE_FILE
+    try:
+        with RunLock(results_dir, what="leaderboard"):
+            conn = sqlite3.connect(path, timeout=10)
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key = ?", (RECEIPT_META,)).fetchone()
+                receipt = json.loads(row[0]) if row else None
+                if not isinstance(receipt, dict) or receipt.get("key") != key or _counts(conn) != receipt.get("counts"):
+                    return
+                receipt["board"] = {"key": board, "text": text}
+                with conn:
+                    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(receipt), RECEIPT_META))
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.close()
+    except (StoreBusyError, sqlite3.Error, OSError, ValueError):
+        return  # only a shortcut lost: the next resume recomputes the board
+
+
 def fast_resume(grid_file: Path, results_dir: Path, part: dict[str, str], plugin_dirs: list[Path]
                 ) -> dict[str, Any] | None:
-    """The receipt's summary when re-running this command has nothing to do, else None."""
+    """The receipt (its `summary`, and the `board` printed last) when re-running this command has
+    nothing to do, else None."""
     path = results_dir / STORE_FILE
     wal = results_dir / f"{STORE_FILE}-wal"
     if not path.is_file() or (wal.is_file() and wal.stat().st_size > 0):
@@ -118,4 +155,4 @@ def fast_resume(grid_file: Path, results_dir: Path, part: dict[str, str], plugin
             conn.close()
     except (sqlite3.Error, OSError, ValueError, TypeError):
         return None  # anything unusual: the normal path checks and says what it is
-    return receipt.get("summary")
+    return receipt if isinstance(receipt.get("summary"), dict) else None

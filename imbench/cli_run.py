@@ -74,10 +74,12 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
               help="Directory of plugin modules (strategies, models, dataset sources); repeatable.")
 @part_options
 @click.option("--dry-run", is_flag=True, help="Print the plan (`imbench plan`) instead of running; writes nothing.")
+@click.option("--probe", "probe_seconds", type=click.FloatRange(min=0), default=8.0, show_default=True,
+              help="With --dry-run: seconds of real cells timed to scale the estimate (0: none).")
 def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend: str, scheduler: str | None,
                 timeout: float | None, no_progress: bool, metric: str, plugin_dirs: tuple[Path, ...],
                 part_datasets: tuple[str, ...], part_models: tuple[str, ...], part_strategies: tuple[str, ...],
-                part_posthoc: tuple[str, ...], shard: str | None, dry_run: bool) -> None:
+                part_posthoc: tuple[str, ...], shard: str | None, dry_run: bool, probe_seconds: float) -> None:
     """Run GRID_FILE (TOML); re-running the same command resumes where it stopped. One run per results
     folder at a time (a second is refused); keep the folder on a local disk."""
     part = grid_part(part_datasets, part_models, part_strategies, part_posthoc, shard)
@@ -85,7 +87,7 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
         return
     load_plugins(plugin_dirs)
     if dry_run:
-        plan_and_print(grid_file, part, results_dir, n_jobs, 8.0, timeout, show_probe=True)
+        plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout)
         return
     from benchmarks.grid import load_grid
     from benchmarks.receipt import inputs_key
@@ -112,9 +114,28 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
         err_console.print(f"  post-hoc steps derived from stored predictions, no fit: {derived}", highlight=False)
     for line in summary.left_out:
         err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True, markup=False)
-    from imbench.cli_analysis import print_leaderboard
+    _print_board(results_dir, metric, key)
 
-    print_leaderboard(results_dir, metric)
+
+def _print_board(results_dir: Path, metric: str, key: str | None, receipt: dict | None = None) -> None:  # type: ignore[type-arg]
+    """The leaderboard at the end of `run`: printed again from the receipt when the store, the code and
+    the options are those it was computed for (benchmarks/receipt.py), else computed and remembered."""
+    import sys
+
+    from benchmarks.receipt import board_key, remember_board
+    from imbench import cli_analysis
+
+    board = board_key(metric, cli_analysis.console.width)
+    cached = (receipt or {}).get("board") or {}
+    if cached.get("key") == board and isinstance(cached.get("text"), str):
+        sys.stdout.write(cached["text"])
+        return
+    with cli_analysis.console.capture() as capture:
+        cli_analysis.print_leaderboard(results_dir, metric)
+    text = capture.get()
+    sys.stdout.write(text)
+    if key is not None:
+        remember_board(results_dir, key, board, text)
 
 
 def _resumed_at_once(grid_file: Path, results_dir: Path | None, part, plugin_dirs: list[Path],  # type: ignore[no-untyped-def]
@@ -134,17 +155,16 @@ def _resumed_at_once(grid_file: Path, results_dir: Path | None, part, plugin_dir
         if name is None:
             return False
         results_dir = Path("results") / name
-    done = fast_resume(grid_file, results_dir, part.describe(), plugin_dirs)
-    if done is None:
+    receipt = fast_resume(grid_file, results_dir, part.describe(), plugin_dirs)
+    if receipt is None:
         return False
+    done = receipt["summary"]
     total = int(done.get("total", 0))
     err_console.print(f"{done.get('name')}: {total} cells, {total} already stored, ran 0: nothing to do → "
                       f"{results_dir}", highlight=False, markup=False)
     for line in done.get("left_out", []):
         err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True, markup=False)
-    from imbench.cli_analysis import print_leaderboard
-
-    print_leaderboard(results_dir, metric)
+    _print_board(results_dir, metric, receipt.get("key"), receipt)
     return True
 
 

@@ -5,6 +5,7 @@ Heavy modules are imported inside the commands so that `imbench --help` stays fa
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ err_console = make_console(stderr=True)
 
 #: `imbench check` exit code when it found problems (2 is a mistake in the command, 1 a bug).
 CHECK_FAILED = 3
+#: Kinds of left-out combinations the plan lists before "and N more" (--left-out: all).
+LEFT_OUT_SHOWN = 6
 
 
 def part_options(function: Any) -> Any:
@@ -36,6 +39,15 @@ def grid_part(part_datasets: tuple[str, ...], part_models: tuple[str, ...], part
 
     return GridPart(split_patterns(part_datasets), split_patterns(part_models), split_patterns(part_strategies),
                     split_patterns(part_posthoc), parse_shard(shard))
+
+
+WIDTH = 80
+
+
+def say(text: str) -> None:
+    """One plan line, wrapped within 80 columns (continuations indented)."""
+    console.print(textwrap.fill(text, WIDTH, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False),
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 def duration(seconds: float) -> str:
@@ -60,30 +72,33 @@ def _summary_table(plan: Any, by: str, title: str, limit: int) -> Any:
     table = plan.summary(by)
     total = table["cpu"].sum()
     shown = table.head(limit)
-    frame = pd.DataFrame({by: shown[by].astype(str).str.slice(0, 34), "cells": shown["cells"],
+    frame = pd.DataFrame({by: shown[by].astype(str).str.slice(0, 30), "cells": shown["cells"],
                           "fits": shown["fits"], "skips": shown["skips"], "CPU time": shown["cpu"].map(duration),
                           "share": [f"{100 * v / total:.0f} %" if total else "–" for v in shown["cpu"]]})
     more = f" ({limit} of {len(table)} with the most time)" if len(table) > limit else ""
     return rich_table(frame, title=f"{title}{more}", compact=True)
 
 
-def print_plan(plan: Any, grid_file: Path, n_jobs: int) -> None:
+def print_plan(plan: Any, grid_file: Path, n_jobs: int, all_left_out: bool = False) -> None:
     """The plan within 80 columns: totals, three summary tables, left out, downloads, the estimate."""
     run = plan.to_run
     part = " ".join(f"--{k} {v}" for k, v in plan.part.describe().items())
-    console.print(f"plan: {plan.grid.name} ({grid_file}){' ' + part if part else ''}", highlight=False)
+    console.print(textwrap.fill(f"plan: {plan.grid.name} ({grid_file}){' ' + part if part else ''}", WIDTH,
+                                subsequent_indent="    ", break_on_hyphens=False), highlight=False, markup=False,
+                  soft_wrap=True)
     fits = int(run["fits"].sum())
     inner = f", {plan.grid.inner_folds} inner folds" if plan.grid.inner_folds > 1 else ""
-    console.print(f"  {plan.grid_cells:,} cells in the grid; this run: {len(plan.cells):,} cells, {plan.stored:,} "
-                  f"already stored, {len(run):,} to run ({fits:,} fits, {int(run['skipped'].sum()):,} skips)",
-                  highlight=False)
-    console.print(f"  {len(plan.datasets)} datasets · {len(plan.grid.models)} models · {len(plan.grid.strategies)} "
-                  f"strategy points · {plan.grid.n_splits}×{plan.grid.n_repeats} CV{inner}", highlight=False)
+    say(f"{plan.grid_cells:,} cells in the grid; this run: {len(plan.cells):,} cells, {plan.stored:,} already "
+        f"stored, {len(run):,} to run ({fits:,} fits, {int(run['skipped'].sum()):,} skips)")
+    say(f"{len(plan.datasets)} datasets · {len(plan.grid.models)} models · {len(plan.grid.strategies)} strategy "
+        f"points · {plan.grid.n_splits}×{plan.grid.n_repeats} CV{inner}")
     if len(run):
         for by, title, limit in (("model", "by model", 8), ("strategy", "by strategy", 8), ("dataset", "by dataset", 8)):
             console.print(_summary_table(plan, by, title, limit))
-    for line in plan.left_out:
-        console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True)
+    for line in plan.left_out[:None if all_left_out else LEFT_OUT_SHOWN]:
+        say(f"not enumerated: {line}")
+    if len(plan.left_out) > LEFT_OUT_SHOWN and not all_left_out:
+        say(f"... and {len(plan.left_out) - LEFT_OUT_SHOWN} more kinds not enumerated (--left-out lists them all)")
     _print_downloads(plan)
     _print_estimate(plan, n_jobs)
 
@@ -93,30 +108,29 @@ def _print_downloads(plan: Any) -> None:
     for dataset in plan.datasets:
         kinds.setdefault(dataset.availability, []).append(dataset.name)
     here = ", ".join(f"{len(kinds[k])} {k}" for k in ("bundled", "local", "cached") if kinds.get(k))
-    console.print(f"  datasets: {here or 'none here'}", highlight=False)
+    say(f"datasets here: {here or 'none'}")
     missing = kinds.get("download", [])
     if missing:
-        shown = " ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
-        console.print(f"  {len(missing)} need a download and are not cached: `imbench fetch {shown}` on a connected "
-                      "machine (their sizes are estimated)", highlight=False, soft_wrap=True)
+        shown = " ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+        say(f"{len(missing)} need a download and are not cached (their sizes are estimated): on a connected "
+            f"machine, imbench fetch {shown}")
 
 
 def _print_estimate(plan: Any, n_jobs: int) -> None:
     cpu = float(plan.cell_seconds().sum())
     probe = plan.probe
     if probe is not None and probe.cells:
-        console.print(f"  probe: {probe.cells} cells timed now in {duration(probe.seconds)}: this machine runs at "
-                      f"{probe.ratio:.2f}× the cost model's time", highlight=False)
+        say(f"probe: {probe.cells} cells timed now in {duration(probe.seconds)} (not stored): this machine takes "
+            f"{probe.ratio:.2f}× the cost model's time")
     elif probe is not None:
-        console.print("  probe: no cell to time (nothing small enough to run here); the model's time is used",
-                      highlight=False)
-    fitted = plan.model.fitted_on.get("summary", "the shipped cost model")
-    console.print(f"  estimate at -j {n_jobs}: {duration(plan.wall_seconds(n_jobs))} wall "
-                  f"({duration(cpu)} of cell time; {fitted})", highlight=False, soft_wrap=True)
+        say("probe: no cell small enough to time here; the cost model's time is used")
+    fitted = plan.model.fitted_on.get("summary", "the default cost model")
+    say(f"estimate at -j {n_jobs}: {duration(plan.wall_seconds(n_jobs))} wall ({duration(cpu)} of cell time; "
+        f"{fitted})")
 
 
 def plan_and_print(grid_file: Path, part: Any, results_dir: Path | None, n_jobs: int, probe_seconds: float,
-                   timeout: float | None, show_probe: bool) -> None:
+                   timeout: float | None, show_probe: bool = True, all_left_out: bool = False) -> None:
     from benchmarks.grid import load_grid
     from benchmarks.plan import make_plan, run_probe
 
@@ -128,7 +142,7 @@ def plan_and_print(grid_file: Path, part: Any, results_dir: Path | None, n_jobs:
             err_console.print(f"probing: timing a few cells of the plan (about {duration(probe_seconds)}; --probe 0 "
                               "skips it)", highlight=False)
         plan.probe = run_probe(plan, probe_seconds, n_jobs)
-    print_plan(plan, grid_file, n_jobs)
+    print_plan(plan, grid_file, n_jobs, all_left_out)
 
 
 @click.command("plan")
@@ -142,19 +156,21 @@ def plan_and_print(grid_file: Path, part: Any, results_dir: Path | None, n_jobs:
               help="Seconds of real cells timed now to scale the estimate to this machine (0: none).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Per-cell time limit the estimate caps cells at [default: the grid's].")
+@click.option("--left-out", "all_left_out", is_flag=True, help="List every kind of combination left out.")
 @part_options
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules (strategies, models, dataset sources); repeatable.")
 def plan_command(grid_file: Path, n_jobs: int, results_dir: Path | None, probe_seconds: float, timeout: float | None,
-                 part_datasets: tuple[str, ...], part_models: tuple[str, ...], part_strategies: tuple[str, ...],
-                 part_posthoc: tuple[str, ...], shard: str | None, plugin_dirs: tuple[Path, ...]) -> None:
+                 all_left_out: bool, part_datasets: tuple[str, ...], part_models: tuple[str, ...],
+                 part_strategies: tuple[str, ...], part_posthoc: tuple[str, ...], shard: str | None,
+                 plugin_dirs: tuple[Path, ...]) -> None:
     """What running GRID_FILE would do, and how long it would take at -j N; runs and writes nothing
     (but a short probe of a few cells, not stored)."""
     from imbench.plugin_options import load_plugins
 
     load_plugins(plugin_dirs)
     part = grid_part(part_datasets, part_models, part_strategies, part_posthoc, shard)
-    plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout, show_probe=True)
+    plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout, all_left_out=all_left_out)
 
 
 @click.command("merge")

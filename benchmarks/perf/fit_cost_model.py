@@ -8,8 +8,9 @@ Every ok cell gives one timed fit (fit + predict seconds on its training fold) a
 their mean fit. Cells of the excluded shard of full.toml (by cell key, default 1/1000: the sample
 `benchmarks/perf/plan_accuracy.py` judges the plan on) are dropped, so the model never sees them.
 The per-cell overhead (metrics, derived steps, pickling, storing) is what a run's wall time leaves
-unexplained by its cells' seconds: (wall × workers − Σ cell seconds − start-up) / cells, the median
-over runs that recorded their worker count. `--check STORE` prints how well the fitted model sums
+unexplained by its cells' seconds: (wall × workers − Σ cell seconds − start-up) / cells, fitted as a
+line in the post-hoc steps each cell derives, over runs that recorded their worker count (or were
+given one: `--jobs STORE=N`). `--check STORE` prints how well the fitted model sums
 the cells of another store (a held-out run).
 """
 from __future__ import annotations
@@ -25,30 +26,33 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.cost_model import COEFFICIENTS_FILE, fit_cost_model, fit_rows, predict_rows  # noqa: E402
+from benchmarks.cost_model import COEFFICIENTS_FILE, fit_cost_model, fit_overhead, fit_rows, predict_rows  # noqa: E402
 from benchmarks.parts import in_shard, parse_shard  # noqa: E402
 from benchmarks.plan import STARTUP_SECONDS  # noqa: E402
-from benchmarks.store import read_cells, read_datasets, read_runs  # noqa: E402
+from benchmarks.store import read_cells, read_datasets, read_derived, read_runs  # noqa: E402
 
 
-def store_rows(store: Path, exclude: tuple[int, int] | None) -> tuple[pd.DataFrame, list[float]]:
-    """Timed fits of one store (minus the excluded shard) and its runs' per-cell overheads."""
+def store_rows(store: Path, exclude: tuple[int, int] | None, jobs: int | None = None
+               ) -> tuple[pd.DataFrame, list[tuple[float, float]]]:
+    """Timed fits of one store (minus the excluded shard) and its runs' (overhead, steps) per cell."""
     cells = read_cells(store)
     if exclude is not None:
         cells = cells[~cells["key"].map(lambda key: in_shard(key, exclude))]
     runs = read_runs(store)
     n_splits = int(runs[-1]["spec"]["cv"]["n_splits"])
-    rows = fit_rows(cells, read_datasets(store), n_splits)
+    rows = fit_rows(cells, read_datasets(store), n_splits).assign(source=str(store))
+    derived = read_derived(store)
     overheads = []
     for run in runs:
-        jobs = (run["environment"].get("run") or {}).get("n_jobs")
+        workers = (run["environment"].get("run") or {}).get("n_jobs") or jobs
         mine = cells[cells["run_id"] == run["id"]]
-        if not jobs or not run["finished_at"] or len(mine) < 20:
+        if not workers or not run["finished_at"] or len(mine) < 20:
             continue
         wall = (pd.Timestamp(run["finished_at"]) - pd.Timestamp(run["started_at"])).total_seconds()
         seconds = (mine["fit_seconds"].fillna(0) + mine["predict_seconds"].fillna(0)
                    + mine["inner_seconds"].fillna(0)).sum()
-        overheads.append(max(0.0, (wall * jobs - seconds - STARTUP_SECONDS * jobs) / len(mine)))
+        steps = derived["key"].isin(mine["key"]).sum() / len(mine)
+        overheads.append((max(0.0, (wall * workers - seconds - STARTUP_SECONDS * workers) / len(mine)), float(steps)))
     return rows, overheads
 
 
@@ -59,23 +63,26 @@ def main() -> None:
     parser.add_argument("--exclude-shard", default="1/1000")
     parser.add_argument("--check", type=Path, action="append", default=[])
     parser.add_argument("--note", default="", help="How the stores were made (kept with the coefficients).")
+    parser.add_argument("--jobs", action="append", default=[], metavar="STORE=N",
+                        help="Workers of a store's runs that did not record them.")
     args = parser.parse_args()
     exclude = parse_shard(args.exclude_shard) if args.exclude_shard else None
+    jobs = {Path(k).resolve(): int(v) for k, v in (item.split("=", 1) for item in args.jobs)}
     parts, overheads = [], []
     for store in args.stores:
-        rows, found = store_rows(store, exclude)
+        rows, found = store_rows(store, exclude, jobs.get(store.resolve()))
         parts.append(rows)
         overheads += found
-        print(f"{store}: {len(rows)} timed fits, overhead per cell {np.round(found, 3).tolist()} s")
+        print(f"{store}: {len(rows)} timed fits, (overhead per cell, steps per cell) {np.round(found, 3).tolist()}")
     rows = pd.concat(parts, ignore_index=True)
-    overhead = float(np.median(overheads)) if overheads else 0.05
+    overhead, per_step = fit_overhead(overheads)
     fitted_on = {"stores": [str(s) for s in args.stores], "excluded_shard": args.exclude_shard,
                  "note": args.note,
                  "summary": f"cost model fitted on {len(rows):,} timed fits"
                             f"{', shard ' + args.exclude_shard + ' of full.toml left out' if exclude else ''}"}
-    model = fit_cost_model(rows, overhead, fitted_on)
+    model = fit_cost_model(rows, overhead, fitted_on, overhead_per_step=per_step)
     print(f"fitted on {len(rows)} fits: residual sd {model.fitted_on['residual_sd']:.2f} (log seconds), smearing "
-          f"{model.smearing:.2f}, overhead {overhead:.3f} s per cell")
+          f"{model.smearing:.2f}, overhead {overhead:.3f} s per cell + {per_step:.3f} s per post-hoc step")
     for store in args.check:
         held, _ = store_rows(store, exclude)
         predicted = predict_rows(model, held)
