@@ -48,8 +48,9 @@ def _listed(names: list[str], shown: int | None) -> str:
 def _incomplete(board: "Leaderboard") -> str:
     if not board.incomplete:
         return ""
-    return (f"{board.incomplete} stored: a partial store; the board ranks only datasets where every compared "
-            "strategy has all its folds.")
+    running = "a run is still writing the store; " if "run in progress" in board.incomplete else ""
+    return (f"{board.incomplete} stored: a partial store; {running}the board ranks only datasets where every "
+            "compared strategy has all its folds.")
 
 
 def _ranking(board: "Leaderboard") -> str:

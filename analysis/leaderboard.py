@@ -117,8 +117,13 @@ class Leaderboard:
 
     @property
     def incomplete(self) -> str:
-        """`incomplete: N of M cells` when the store holds fewer final cells than its spec plans."""
-        if self.completeness is None or self.completeness[0] >= self.completeness[1]:
+        """`incomplete: N of M cells` when the store holds fewer final cells than its spec plans (and
+        `run in progress` while a run writes it, see analysis.loading.Completeness)."""
+        if self.completeness is None:
+            return ""
+        if hasattr(self.completeness, "describe"):
+            return self.completeness.describe()
+        if self.completeness[0] >= self.completeness[1]:
             return ""
         return f"incomplete: {self.completeness[0]:,} of {self.completeness[1]:,} cells"
 

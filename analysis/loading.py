@@ -26,6 +26,32 @@ FAILED_STATUSES = ("error", "timeout", "crashed", "oom")
 UNKNOWN_FAMILY = "unknown"
 
 
+class Completeness(tuple):
+    """(stored final cells N, planned cells M) — a pair, as before — and `running`: who is writing
+    the store now (pid and start), or None."""
+
+    running: str | None
+
+    def __new__(cls, stored: int, planned: int, running: str | None = None) -> "Completeness":
+        pair = super().__new__(cls, (stored, planned))
+        pair.running = running
+        return pair
+
+    @property
+    def stored(self) -> int:
+        return int(self[0])
+
+    @property
+    def planned(self) -> int:
+        return int(self[1])
+
+    def describe(self) -> str:
+        """`incomplete: run in progress (pid 7, started ...), 300 of 360 cells`, or '' when complete."""
+        parts = ([f"run in progress ({self.running})"] if self.running else []) + (
+            [f"{self.stored:,} of {self.planned:,} cells"] if self.stored < self.planned else [])
+        return f"incomplete: {', '.join(parts)}" if parts else ""
+
+
 def metric_columns(cells: pd.DataFrame) -> list[str]:
     """The metric columns of a results frame (everything that is not identity or bookkeeping)."""
     return sorted(set(cells.columns) - CELL_COLUMNS)
@@ -73,9 +99,14 @@ class RunResults:
             return None
 
     @property
-    def completeness(self) -> tuple[int, int] | None:
-        """(stored final cells N, planned cells M) when the spec says M, for "incomplete: N of M cells"."""
-        return None if self.expected_cells is None else (self.stored_cells, self.expected_cells)
+    def completeness(self) -> Completeness | None:
+        """(stored final cells N, planned cells M, the run writing the store) when the spec says M or a
+        run is in progress, for "incomplete: run in progress, N of M cells"."""
+        running = self.meta.get("in_progress")
+        if self.expected_cells is None and not running:
+            return None
+        planned = self.expected_cells if self.expected_cells is not None else self.stored_cells
+        return Completeness(self.stored_cells, planned, running)
 
     def anti_pattern_note(self) -> str:
         """One line saying which anti-pattern strategies were left out ('' when none)."""

@@ -14,15 +14,26 @@ from analysis.posthoc_effect import PosthocEffects
 from analysis.bayes import compact
 from analysis.statistics import format_p
 from foundation.metrics import short_name
+from foundation.paths import check_writable_dir, prepare_dir
 
 REPORT_DIR = "report"
 
 
+def _report_target(results_dir: Path, out: Path | None) -> tuple[Path, str]:
+    if out is not None:
+        return Path(out), "--out"
+    return Path(results_dir) / REPORT_DIR, "the report folder (set --out)"
+
+
+def check_report_dir(results_dir: Path, out: Path | None = None) -> None:
+    """Before any work: one line when the output folder cannot be written (a store on a read-only
+    disk is analysable with --out elsewhere)."""
+    check_writable_dir(*_report_target(results_dir, out))
+
+
 def report_dir(results_dir: Path, out: Path | None = None) -> Path:
-    """Where analysis writes: `RESULTS/report/` unless the user chose another folder."""
-    path = out if out is not None else Path(results_dir) / REPORT_DIR
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where analysis writes: `RESULTS/report/` unless the user chose another folder (created)."""
+    return prepare_dir(*_report_target(results_dir, out))
 
 
 #: Step names shortened in the terminal so long post-hoc labels fit 80 columns (the files keep them whole).
@@ -174,7 +185,10 @@ def display_effects(table: pd.DataFrame) -> pd.DataFrame:
 
 def effects_title(scope: str, completeness: tuple[int, int] | None = None) -> str:
     title = f"Post-hoc steps vs their own strategy — {scope}"
-    if completeness is not None and completeness[0] < completeness[1]:
+    described = getattr(completeness, "describe", None)
+    if described is not None and described():
+        title += f" — {described()}"
+    elif completeness is not None and completeness[0] < completeness[1]:
         title += f" — incomplete: {completeness[0]:,} of {completeness[1]:,} cells"
     return title
 

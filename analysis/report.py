@@ -28,6 +28,7 @@ from analysis.figures import DPI, FIGURES, FORMATS, kind_of, start_render
 from analysis.figures.context import FigureContext
 from analysis.leaderboard import Leaderboard
 from analysis.outputs import board_title, display_board, file_stem, write_leaderboards
+from benchmarks.store import grid_part
 from foundation.metrics import metric_direction, short_name
 
 #: Rows shown in the failures table of the page (the CSV next to it has all of them).
@@ -148,9 +149,9 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
     ok = int((cells["status"] == "ok").sum())
     scope = f" — model {ctx.model}" if ctx.model else ""
     partial = ctx.run.completeness
-    partial_line = (f'<p class="warn">incomplete: {partial[0]:,} of {partial[1]:,} cells stored; the boards rank only '
+    partial_line = (f'<p class="warn">{esc(partial.describe())} stored; the boards rank only '
                     "datasets where every compared strategy has all its folds</p>"
-                    if partial and partial[0] < partial[1] else "")
+                    if partial and partial.describe() else "")
     nav = "".join(f'<a href="#{anchor}">{esc(title)}</a>' for anchor, title, _ in sections)
     body = "".join(f'<section id="{anchor}"><h2>{esc(title)}</h2>{content}</section>'
                    for anchor, title, content in sections)
@@ -338,9 +339,14 @@ def reproduce_section(ctx: FigureContext, out_dir: Path) -> str:
               f".venv/bin/imbench report results/{name}"]
     packages = env.get("packages") or {}
     pins = " ".join(f"{k}=={v}" for k, v in sorted(packages.items()) if v and k != "imbench")
+    specs = ctx.run.meta.get("specs") or [spec]
+    runs = "".join(f"<li>run {i}: {esc(s.get('name', ''))}{esc(' ' + grid_part(s)) if grid_part(s) else ' (whole grid)'}"
+                   "</li>" for i, s in enumerate(specs, start=1))
     return ("<p>The run is declarative: the same grid, seed and package versions give the same folds, seeds "
-            "and cells. The grid below was written from the stored spec "
-            f'(<a href="grid.toml">grid.toml</a>); the spec itself is authoritative.</p>'
+            f"and cells. The store holds the cells of {len(specs)} run{'s' if len(specs) != 1 else ''}; the grid "
+            "below is the union of their specs, written from the store "
+            f'(<a href="grid.toml">grid.toml</a>); the stored specs themselves are authoritative.</p>'
+            f"<ul>{runs}</ul>"
             f"<pre>{esc(chr(10).join(steps))}</pre>"
             + (f"<p>Package versions of the run:</p><pre>pip install {esc(pins)}</pre>" if pins else "")
             + f"<h3>grid.toml</h3><pre>{esc(grid_toml(spec))}</pre>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from benchmarks.grid import GridSpec, ModelConfig, StrategyConfig
@@ -42,14 +43,18 @@ class Cell:
                 "strategy": self.strategy.name, "params": self.strategy.params, "repeat": self.repeat,
                 "fold": self.fold, "seed": self.run_seed, "cv": [self.n_splits, self.n_repeats]}
 
+    @cached_property
+    def _digest(self) -> str:
+        return stable_hash(self.spec())
+
     @property
     def key(self) -> str:
-        return stable_hash(self.spec())[:24]
+        return self._digest[:24]
 
     @property
     def seed(self) -> int:
         """Model/strategy seed: from the spec, so it depends on neither `-j`, backend nor order."""
-        return int(stable_hash(self.spec())[:8], 16) & 0x7FFFFFFF
+        return int(self._digest[:8], 16) & 0x7FFFFFFF
 
     @property
     def label(self) -> str:
@@ -118,8 +123,17 @@ def derived_steps(grid: GridSpec, point: StrategyConfig) -> tuple[tuple[str, ...
     return tuple(steps), refused
 
 
-def enumerate_cells(grid: GridSpec) -> CellPlan:
-    """All cells that can exist, grouped by dataset so a worker reuses the dataset it has loaded."""
+@dataclass
+class GridPoints:
+    """The (model, strategy point) pairs that can exist, per strategy label the steps it derives, and
+    what was left out: a grid's cells without the datasets × folds product."""
+
+    points: list[tuple[ModelConfig, StrategyConfig]]
+    steps: dict[str, tuple[str, ...]]
+    left_out: list[LeftOut]
+
+
+def grid_points(grid: GridSpec) -> GridPoints:
     folds = grid.n_repeats * grid.n_splits
     n_data = len(grid.datasets)
     points: list[tuple[ModelConfig, StrategyConfig]] = []
@@ -137,9 +151,23 @@ def enumerate_cells(grid: GridSpec) -> CellPlan:
                              for step, why in refused]
             else:
                 left_out.append(LeftOut(model.label, point.name, point.label, "", reason, folds * n_data))
+    return GridPoints(points, steps, left_out)
+
+
+def count_plan(grid: GridSpec) -> tuple[int, int]:
+    """(cells, derived post-hoc results) a grid plans, without making its cells."""
+    found = grid_points(grid)
+    per_dataset = grid.n_repeats * grid.n_splits * len(grid.datasets)
+    return (per_dataset * len(found.points),
+            per_dataset * sum(len(found.steps.get(point.label, ())) for _, point in found.points))
+
+
+def enumerate_cells(grid: GridSpec) -> CellPlan:
+    """All cells that can exist, grouped by dataset so a worker reuses the dataset it has loaded."""
+    found = grid_points(grid)
     cells = [Cell(dataset, model, point, repeat, fold, grid.seed, grid.n_splits, grid.n_repeats)
              for dataset in grid.datasets
              for repeat in range(grid.n_repeats)
              for fold in range(grid.n_splits)
-             for model, point in points]
-    return CellPlan(cells, steps, left_out)
+             for model, point in found.points]
+    return CellPlan(cells, found.steps, found.left_out)

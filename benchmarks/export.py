@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.store import (read_cells, read_datasets, read_derived, read_inner_predictions, read_predictions,
-                              read_runs)
+from benchmarks.store import (check_store, read_cells, read_datasets, read_derived, read_inner_predictions,
+                              read_predictions, read_runs)
+from foundation.paths import check_writable_dir, prepare_dir
 
 
 def inner_long(results_dir: str | Path) -> pd.DataFrame:
@@ -27,10 +28,13 @@ def inner_long(results_dir: str | Path) -> pd.DataFrame:
         "proba": np.concatenate([p.proba for p in inner.values()])})
 
 
-def export_store(results_dir: str | Path, out_dir: str | Path, fmt: str = "parquet") -> list[Path]:
+def export_store(results_dir: str | Path, out_dir: str | Path, fmt: str = "parquet", out_option: str = "--out"
+                 ) -> list[Path]:
     """Write cells, derived, predictions, inner_predictions, datasets and runs (.parquet or .csv) into
-    out_dir; return the paths written."""
+    out_dir; return the paths written. The store and the output folder are checked before reading."""
     out_dir = Path(out_dir)
+    check_store(results_dir)
+    check_writable_dir(out_dir, out_option)
     runs = pd.DataFrame(read_runs(results_dir))
     for column in ("spec", "environment"):
         if column in runs:
@@ -38,7 +42,7 @@ def export_store(results_dir: str | Path, out_dir: str | Path, fmt: str = "parqu
     tables = {"cells": read_cells(results_dir), "derived": read_derived(results_dir),
               "predictions": read_predictions(results_dir), "inner_predictions": inner_long(results_dir),
               "datasets": read_datasets(results_dir), "runs": runs}
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_dir(out_dir, out_option)
     written = []
     for name, frame in tables.items():
         path = out_dir / f"{name}.{fmt}"

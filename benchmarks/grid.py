@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
+from benchmarks.grid_name import RULE, grid_name
 from strategies import get_model, get_strategy
 from strategies.base import InvalidParamsError
 from foundation.plugins import load_external_plugins
@@ -251,6 +252,15 @@ def _timeout(value: Any, text: str, path: str) -> float | None:
     return float(value)
 
 
+def _grid_name(raw: dict[str, Any], default_name: str, text: str, path: str) -> str:
+    """The grid's `name` as a plain name (benchmarks/grid_name.py): it names the results folder, so
+    `../x`, `/tmp/x` or `a/b` would write outside `results/`."""
+    name = grid_name(raw, default_name)
+    if name is None:
+        raise GridError(f"{path}:{_line_of(text, 'name')}: grid `name` {raw['name']!r} is not a plain name: {RULE}")
+    return name
+
+
 def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> GridSpec:
     """Validate grid TOML text into a GridSpec (names resolved, nothing loaded or fitted)."""
     load_external_plugins()  # entry-point and IMBENCH_PLUGINS plugins may add dataset sources too
@@ -263,6 +273,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         raise GridError(f"{path}:{line}: malformed TOML: {message}") from None
     _check_keys(raw, TOP_KEYS, "grid", text, path)
+    name = _grid_name(raw, default_name, text, path)
     for required in ("datasets", "models", "strategies"):
         value = raw.get(required)
         if not isinstance(value, list) or not value:
@@ -296,7 +307,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
     posthoc = expand_posthoc(raw.get("posthoc"), text, path)
     seed = raw.get("seed", 0)
     return GridSpec(
-        name=str(raw.get("name", default_name)),
+        name=name,
         path=Path(path) if path != "<grid>" else None,
         seed=_positive_int(seed, "seed", 0, text, path),
         datasets=datasets,
@@ -320,8 +331,39 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
 
 
 def load_grid(path: str | Path) -> GridSpec:
-    """Read and validate a grid file; a missing file is a GridError too."""
+    """Read and validate a grid file; a missing, unreadable or non-UTF-8 file is a GridError too."""
     path = Path(path)
     if not path.is_file():
-        raise GridError(f"{path}: grid file not found (the bundled grids are in benchmarks/*.toml)")
-    return parse_grid(path.read_text(), str(path), default_name=path.stem)
+        what = "is a folder, not a grid file" if path.is_dir() else "grid file not found"
+        raise GridError(f"{path}: {what} (the bundled grids are in benchmarks/*.toml)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise GridError(f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the grid file as "
+                        "UTF-8") from None
+    except OSError as exc:
+        raise GridError(f"{path}: cannot read the grid file ({exc.strerror or exc})") from None
+    return parse_grid(text, str(path), default_name=path.stem)
+
+
+def grid_from_spec(spec: dict[str, Any]) -> GridSpec:
+    """The GridSpec of a stored spec (`GridSpec.to_dict()` of an earlier run), with the registries of
+    this process: its datasets are taken as stored (canonical names, not checked or loaded)."""
+    cv = spec.get("cv") or {}
+    metrics = spec.get("metrics") or {}
+    models = [point for entry in spec.get("models", []) for point in expand_model(entry)]
+    strategies = []
+    for entry in spec.get("strategies", []):
+        strategy = get_strategy(entry["name"])
+        strategies.append(StrategyConfig(entry["name"], dict(entry["params"]), entry["label"], strategy.family,
+                                         strategy.anti_pattern))
+    return GridSpec(
+        name=str(spec.get("name", "grid")), path=None, seed=int(spec.get("seed", 0)),
+        datasets=list(spec.get("datasets", [])), models=models, strategies=strategies,
+        posthoc=list(spec.get("posthoc") or ["none"]), n_splits=int(cv.get("n_splits", 5)),
+        n_repeats=int(cv.get("n_repeats", 2)), inner_folds=int(cv.get("inner_folds", 0) or 0),
+        metrics=MetricConfig(recall_at_precision=tuple(metrics.get("recall_at_precision", (0.8, 0.9))),
+                             precision_at_recall=tuple(metrics.get("precision_at_recall", (0.8,))),
+                             ece_bins=int(metrics.get("ece_bins", 10))),
+        task_splits=cv.get("splits") == "task")

@@ -3,6 +3,14 @@
 Resuming does only what is missing: cells never fitted (or failed before) are fitted; finished cells
 that lack the inner folds a grid now asks for fit only their inner models; and post-hoc steps a
 grid adds are derived in this process from the stored predictions, without any fit.
+
+Order of a run, so that a mistake changes nothing stored and two runs never share a store: every
+input is checked first (grid, part options, the results path, each dataset's identity — from the
+fingerprint cache when its files are unchanged, else by loading it); only then is the folder
+created and its lock taken (benchmarks/lock.py), the existing store checked cheaply and for
+resumability, and the run recorded. Datasets are loaded in this process only when something needs
+them (backfilled post-hoc steps); workers load their own. Cells run longest-expected first
+(benchmarks/cost_model.py), so the end of a run is not one long cell on one core.
 """
 from __future__ import annotations
 
@@ -15,16 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cells import Cell, CellPlan, enumerate_cells
+from benchmarks.cells import Cell, CellPlan, count_plan, enumerate_cells
+from benchmarks.cost_model import order_by_cost
 from benchmarks.cv import fold_indices
 from benchmarks.derive import CellPredictions, derive
 from benchmarks.environment import environment
 from benchmarks.execution import execute
 from benchmarks.fit_cell import CellTask
-from benchmarks.grid import GridSpec
-from benchmarks.store import (FINAL_STATUSES, CellResult, DerivedResult, Store, StoreError, read_cells,
-                              read_inner_predictions, read_predictions, read_runs, store_path)
-from datasets import Dataset, fingerprint, load_dataset
+from benchmarks.grid import GridSpec, grid_from_spec
+from benchmarks.lock import RunLock
+from benchmarks.parts import GridPart, select_part
+from benchmarks.receipt import RECEIPT_META, make_receipt
+from benchmarks.spec_union import union_spec
+from benchmarks.store import (FINAL_STATUSES, CellResult, DerivedResult, Store, StoreError, check_store,
+                              checkpoint_seconds, read_cells, read_inner_predictions, read_predictions, read_runs, store_path)
+from datasets import DatasetIdentity, dataset_identities, load_dataset
+from datasets.fingerprint import source_files
+from foundation.names import UnknownNameError
+from foundation.paths import check_writable_dir, prepare_dir
 
 #: Derived results written per transaction when steps are added to a finished store (each batch is
 #: complete: a kill loses at most the batch in flight, which the next run derives again).
@@ -79,17 +95,18 @@ def check_resumable(results_dir: Path, grid: GridSpec, fingerprints: dict[str, s
                              f"{stored[name][:12]} → {value[:12]}); restore it or run into a new folder (--results)")
 
 
-def dataset_skip_reason(dataset: Dataset, grid: GridSpec) -> str:
-    """Why no cell of this dataset can run (too few positives to stratify), or ''."""
-    if dataset.n_pos < grid.n_splits:
-        return (f"dataset has {dataset.n_pos} positives; stratified {grid.n_splits}-fold CV needs at least "
+def dataset_skip_reason(n_pos: int, grid: GridSpec) -> str:
+    """Why no cell of a dataset with `n_pos` positives can run (too few to stratify), or ''."""
+    if n_pos < grid.n_splits:
+        return (f"dataset has {n_pos} positives; stratified {grid.n_splits}-fold CV needs at least "
                 f"{grid.n_splits}")
     return ""
 
 
-def load_datasets(grid: GridSpec) -> dict[str, Dataset]:
-    """Load (and so validate) every dataset before anything is written: a bad one stops the run early."""
-    return {name: load_dataset(name) for name in grid.datasets}
+def identify_datasets(grid: GridSpec) -> dict[str, DatasetIdentity]:
+    """Fingerprint and metadata of every dataset before anything is written (loading, and so
+    validating, those the fingerprint cache does not know): a bad one stops the run early."""
+    return dataset_identities(list(grid.datasets))
 
 
 @dataclass
@@ -103,11 +120,17 @@ class WorkPlan:
     inner_only: int = 0
 
 
-def plan_work(grid: GridSpec, store: Store, datasets: dict[str, Dataset], fingerprints: dict[str, str]) -> WorkPlan:
-    """Every cell of the grid, and what each needs: a fit (missing or failed before), inner folds only
-    (stored ok, inner folds newly asked for), or post-hoc steps derived from stored predictions."""
-    reasons = {name: dataset_skip_reason(dataset, grid) for name, dataset in datasets.items()}
+def plan_work(grid: GridSpec, store: Store, identities: dict[str, DatasetIdentity],
+              part: GridPart | None = None) -> WorkPlan:
+    """Every cell of the grid (of the part's shard), and what each needs: a fit (missing or failed
+    before), inner folds only (stored ok, inner folds newly asked for), or post-hoc steps derived from
+    stored predictions."""
+    reasons = {name: dataset_skip_reason(int(identity.meta.get("n_pos", 0)), grid)
+               for name, identity in identities.items()}
+    fingerprints = {name: identity.fingerprint for name, identity in identities.items()}
     cell_plan = enumerate_cells(grid)
+    if part is not None and part.shard is not None:
+        cell_plan = CellPlan(part.cells(cell_plan.cells), cell_plan.steps, cell_plan.left_out)
     states = store.cell_states()
     derived = store.derived_states()
     k = grid.inner_folds
@@ -126,7 +149,8 @@ def plan_work(grid: GridSpec, store: Store, datasets: dict[str, Dataset], finger
             if missing:
                 backfill.append((cell, missing))
     tasks += _inner_only_tasks(store.dir, need_inner)
-    return WorkPlan(cell_plan, tasks, backfill, len(need_inner))
+    return WorkPlan(cell_plan, order_by_cost(tasks, {n: i.meta for n, i in identities.items()}), backfill,
+                    len(need_inner))
 
 
 def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask]:
@@ -148,54 +172,101 @@ def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask
 
 def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: str = "loky",
              scheduler: str | None = None, timeout: float | None = None,
-             on_start: Callable[[int, int], None] | None = None, on_result: ProgressHook | None = None) -> RunSummary:
-    """Run every cell of `grid` not yet finished in `results_dir`; returns what happened.
+             on_start: Callable[[int, int], None] | None = None, on_result: ProgressHook | None = None,
+             part: GridPart | None = None, receipt_key: str | None = None) -> RunSummary:
+    """Run every cell of `grid` (or of its `part`) not yet finished in `results_dir`; returns what happened.
 
-    Everything that can fail on the user's input (datasets, an incompatible existing store) is checked
-    before the results folder is created or written.
+    Everything that can fail on the user's input (the part options, the results path, datasets, an
+    incompatible or damaged existing store, another run holding the folder) is checked before the
+    store is written; the folder itself is created only after the inputs passed. With `receipt_key`
+    (the command's inputs, benchmarks/receipt.py), a run that leaves nothing to do stores a receipt
+    so the same command resumes at once next time.
     """
     results_dir = Path(results_dir)
-    datasets = load_datasets(grid)
-    fingerprints = {name: fingerprint(dataset) for name, dataset in datasets.items()}
-    check_resumable(results_dir, grid, fingerprints)
-    store = Store(results_dir)
-    try:
-        run_id = store.begin_run(grid.to_dict(), environment(), socket.gethostname(), os.getpid())
-        for name, dataset in datasets.items():
-            store.put_dataset(name, fingerprints[name], {**dataset.meta, "categorical": dataset.categorical})
-        work = plan_work(grid, store, datasets, fingerprints)
-        total = len(work.cells.cells)
-        _record_plan(store, work.cells, total)
-        summary = RunSummary(results_dir, total=total, already_done=total - len(work.tasks),
-                             inner_only=work.inner_only, left_out=work.cells.left_out_summary())
-        if on_start:
-            on_start(total, total - len(work.tasks))
-        limit = timeout if timeout is not None else grid.cell_timeout
-        inner_only = {t.cell.key for t in work.tasks if t.inner_only}
-        for result in execute(work.tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, timeout=limit):
-            if result.key in inner_only:
-                _store_inner(store, result)
-            else:
-                store.put(result, run_id)
-            summary.counts[result.status] += 1
-            if on_result:
-                on_result(result)
-        summary.derived_from_store = _backfill(store, results_dir, work.backfill, datasets, grid)
-        store.finish_run(run_id)
-        return summary
-    finally:
-        store.close()
+    part = part or GridPart()
+    chosen = select_part(grid, part)
+    check_writable_dir(results_dir, "--results")
+    identities = identify_datasets(chosen)
+    prepare_dir(results_dir, "--results")
+    with RunLock(results_dir):
+        if store_path(results_dir).is_file():
+            check_store(results_dir)
+        check_resumable(results_dir, grid, {name: identity.fingerprint for name, identity in identities.items()})
+        store = Store(results_dir, checkpoint_every=checkpoint_seconds())
+        try:
+            summary = _run(grid, chosen, part, store, identities, n_jobs, backend, scheduler, timeout, on_start,
+                           on_result)
+            if receipt_key is not None:
+                _write_receipt(store, chosen, part, identities, receipt_key, summary)
+            return summary
+        finally:
+            store.close()
 
 
-def _record_plan(store: Store, plan: CellPlan, total: int) -> None:
+def _run(grid: GridSpec, chosen: GridSpec, part: GridPart, store: Store, identities: dict[str, DatasetIdentity],
+         n_jobs: int, backend: str, scheduler: str | None, timeout: float | None,
+         on_start: Callable[[int, int], None] | None, on_result: ProgressHook | None) -> RunSummary:
+    """The run itself, with the folder locked and the store open."""
+    spec = {**grid.to_dict(), **({"part": part.describe()} if not part.whole else {})}
+    # how the run was executed (the cost model learns the per-cell overhead from it)
+    env = {**environment(), "run": {"n_jobs": n_jobs, "backend": backend}}
+    store.set_meta(RECEIPT_META, None)  # the store changes: an earlier receipt no longer holds
+    run_id = store.begin_run(spec, env, socket.gethostname(), os.getpid())
+    for name, identity in identities.items():
+        store.put_dataset(name, identity.fingerprint, identity.meta)
+    work = plan_work(chosen, store, identities, part)
+    total = len(work.cells.cells)
+    _record_plan(store, work.cells, grid)
+    summary = RunSummary(store.dir, total=total, already_done=total - len(work.tasks),
+                         inner_only=work.inner_only, left_out=work.cells.left_out_summary())
+    if on_start:
+        on_start(total, total - len(work.tasks))
+    limit = timeout if timeout is not None else grid.cell_timeout
+    inner_only = {t.cell.key for t in work.tasks if t.inner_only}
+    for result in execute(work.tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, timeout=limit):
+        if result.key in inner_only:
+            _store_inner(store, result)
+        else:
+            store.put(result, run_id)
+        summary.counts[result.status] += 1
+        if on_result:
+            on_result(result)
+    summary.derived_from_store = _backfill(store, store.dir, work.backfill, chosen)
+    store.finish_run(run_id)
+    return summary
+
+
+def _write_receipt(store: Store, chosen: GridSpec, part: GridPart, identities: dict[str, DatasetIdentity], key: str,
+                   summary: RunSummary) -> None:
+    """Store the receipt when nothing is left to do and every dataset's content comes from files."""
+    left = plan_work(chosen, store, identities, part)
+    if left.tasks or left.backfill:
+        return
+    files = [source_files(name) for name in chosen.datasets]
+    if any(not found for found in files):
+        return  # a generated dataset is fingerprinted by loading it: no shortcut
+    store.set_meta(RECEIPT_META, make_receipt(store.conn, key, [path for found in files for path in found],
+                                              {"name": chosen.name, "total": summary.total,
+                                               "left_out": summary.left_out}))
+
+
+def _record_plan(store: Store, plan: CellPlan, grid: GridSpec) -> None:
     """What analysis needs to know about the plan without the registry: which post-hoc steps each
-    strategy label derives (kept across runs into the store) and how many cells the grid has."""
+    strategy label derives (kept across runs into the store) and how many cells and results the union
+    of every run's grid plans (a part or a shard of a grid leaves the store incomplete until the
+    other parts ran)."""
     steps = {label: list(values) for label, values in (store.get_meta("steps") or {}).items()}
     for label, values in plan.steps.items():
         steps[label] = list(dict.fromkeys([*steps.get(label, []), *values]))
     store.set_meta("steps", {label: values for label, values in steps.items() if values})
-    store.set_meta("expected_cells", total)
-    store.set_meta("expected_results", total + plan.derived_count())  # rows of the results frame
+    specs = [json.loads(spec) for (spec,) in store.conn.execute("SELECT spec FROM runs ORDER BY id")]
+    try:
+        planned = grid_from_spec(union_spec(specs))
+    except (UnknownNameError, KeyError, ValueError):
+        planned = grid  # a strategy of an earlier run is not registered now (a plugin not loaded)
+    cells, derived = count_plan(planned)
+    store.set_meta("expected_cells", cells)
+    store.set_meta("expected_results", cells + derived)  # rows of the results frame
 
 
 def _store_inner(store: Store, result: CellResult) -> None:
@@ -209,11 +280,13 @@ def _store_inner(store: Store, result: CellResult) -> None:
 
 
 def _backfill(store: Store, results_dir: Path, backfill: list[tuple[Cell, tuple[str, ...]]],
-              datasets: dict[str, Dataset], grid: GridSpec) -> Counter:
-    """Derive post-hoc steps of stored ok cells from their stored predictions (no fit)."""
+              grid: GridSpec) -> Counter:
+    """Derive post-hoc steps of stored ok cells from their stored predictions (no fit; the datasets
+    concerned are loaded here for their folds' training priors)."""
     counts: Counter = Counter()
     if not backfill:
         return counts
+    datasets = {name: load_dataset(name) for name in dict.fromkeys(cell.dataset for cell, _ in backfill)}
     keys = [cell.key for cell, _ in backfill]
     test = {key: (part["y_true"].to_numpy(), part["proba"].to_numpy())
             for key, part in read_predictions(results_dir, keys).groupby("key", sort=False)}

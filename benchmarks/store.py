@@ -21,24 +21,35 @@ This module imports nothing from the strategy or dataset registries: analysis re
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.lock import Holder, run_in_progress
+from benchmarks.spec_union import grid_part, union_spec  # noqa: F401 - analysis reads them from here
+
 STORE_FILE = "imbench.sqlite"
+#: Every SQLite file starts with these 16 bytes; anything else is not a store (checked before opening).
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: Seconds between WAL checkpoints while a run writes (the test of a kill -9 sets it lower).
+CHECKPOINT_ENV = "IMBENCH_CHECKPOINT_SECONDS"
+DEFAULT_CHECKPOINT_SECONDS = 60.0
 SCHEMA_VERSION = 2
 #: Statuses that are final; the others (error, timeout, crashed, oom) are retried by the next run.
 FINAL_STATUSES = ("ok", "skipped")
 STATUSES = ("ok", "error", "timeout", "crashed", "oom", "skipped")
 
-_SCHEMA = """
+SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT, spec TEXT NOT NULL,
@@ -151,9 +162,24 @@ def _blob(values: np.ndarray | None, dtype: str) -> bytes | None:
     return None if values is None else np.ascontiguousarray(values, dtype=dtype).tobytes()
 
 
+def _check_header(path: Path, allow_empty: bool = False) -> None:
+    """The cheapest check: the file starts as every SQLite database does (a text file, a truncated or
+    overwritten store is refused before SQLite is asked anything)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the results store ({exc.strerror or exc})") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path}: not an imbench results store (not an SQLite file; damaged or overwritten?)")
+    if not head and not allow_empty and not path.with_name(path.name + "-wal").is_file():
+        raise StoreError(f"{path}: an empty file, not an imbench results store")
+
+
 def _check_schema(conn: sqlite3.Connection, path: Path, empty_ok: bool = False) -> None:
     """A store of another schema is refused in one line naming both versions (no migration); so is a
-    file that is no imbench store (an empty new database is fine when creating one)."""
+    file that is no imbench store or lacks one of its tables (an empty new database is fine when
+    creating one)."""
     try:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables and empty_ok:
@@ -167,22 +193,78 @@ def _check_schema(conn: sqlite3.Connection, path: Path, empty_ok: bool = False) 
         raise StoreError(f"{path}: a results store of schema {row[0]}, written by an earlier imbench; this imbench "
                          f"reads schema {SCHEMA_VERSION} only (no migration): run the grid into a new folder "
                          "(--results)")
+    missing = [table for table in TABLES if table not in tables]
+    if missing:
+        raise StoreError(f"{path}: a damaged imbench store: table{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)} missing (`imbench check` says more)")
+
+
+def checkpoint_seconds() -> float:
+    """The WAL checkpoint interval of a run: $IMBENCH_CHECKPOINT_SECONDS, else one minute."""
+    try:
+        value = float(os.environ.get(CHECKPOINT_ENV, DEFAULT_CHECKPOINT_SECONDS))
+    except ValueError:
+        return DEFAULT_CHECKPOINT_SECONDS
+    return value if value > 0 else DEFAULT_CHECKPOINT_SECONDS
+
+
+class _Checkpointer:
+    """Copies the WAL into the main file (TRUNCATE) every `interval` seconds from its own thread and
+    connection, so committed cells reach the one file a user copies even while no cell finishes."""
+
+    def __init__(self, path: Path, interval: float) -> None:
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="imbench-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                except sqlite3.Error:
+                    pass  # busy (a long reader): the next tick tries again
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
 
 
 class Store:
     """Writer side of a store (only the client process writes; workers only compute)."""
 
-    def __init__(self, results_dir: str | Path) -> None:
+    def __init__(self, results_dir: str | Path, checkpoint_every: float | None = None) -> None:
+        """Open (or create) the store; with `checkpoint_every`, a thread checkpoints the WAL that often."""
         self.dir = Path(results_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = store_path(self.dir)
+        if self.path.is_file():
+            _check_header(self.path, allow_empty=True)
         self.conn = _connect(self.path)
         _check_schema(self.conn, self.path, empty_ok=True)
         with self.conn:
-            self.conn.executescript(_SCHEMA)
+            self.conn.executescript(SCHEMA_SQL)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._checkpointer = _Checkpointer(self.path, checkpoint_every) if checkpoint_every else None
+
+    def checkpoint(self) -> None:
+        """Move every committed page from the WAL into the main file and empty the WAL."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def close(self) -> None:
+        """Stop the checkpoint thread, checkpoint once more, close: at rest the store is one file."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        try:
+            self.checkpoint()
+        except sqlite3.Error:
+            pass  # a reader still holds an old snapshot: SQLite checkpoints when the last connection closes
         self.conn.close()
 
     def __enter__(self) -> "Store":
@@ -286,13 +368,34 @@ def _now() -> str:
 
 # --- reading ---------------------------------------------------------------------------------------
 
+def _readonly_uri(path: Path, immutable: bool) -> str:
+    return f"file:{quote(str(path.resolve()))}?" + ("immutable=1" if immutable else "mode=ro")
+
+
+def _wal_pending(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
+
+
 def open_readonly(results_dir: str | Path) -> sqlite3.Connection:
-    """A read connection to an existing store of this schema, or a StoreError saying what is wrong."""
+    """A read connection to an existing store of this schema, or a StoreError saying what is wrong.
+
+    A store at rest (no run holds its lock, no pending WAL) is read in SQLite's `immutable` mode,
+    which creates no `-wal`/`-shm` files next to it, so a store on a read-only file system (or a copy
+    without write permission) is analysable; a store a run is writing is read in `mode=ro` (WAL
+    readers see every committed cell); a pending WAL in a read-only folder is refused in one line."""
     path = store_path(results_dir)
     if not path.is_file():
         hint = " (did you mean the run folder, e.g. results/smoke?)" if Path(results_dir).is_dir() else ""
         raise StoreError(f"{results_dir}: no imbench results store here (expected {path}){hint}")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    _check_header(path)
+    pending = _wal_pending(path)
+    if pending and not os.access(path.parent, os.W_OK):
+        raise StoreError(f"{path}: the store has unmerged writes in {path.name}-wal and its folder is read-only; "
+                         "copy the folder to a writable disk to read it")
+    # at rest (no run writing, nothing in a WAL) the one file is read as it is, creating nothing
+    immutable = not pending and run_in_progress(results_dir) is None
+    conn = sqlite3.connect(_readonly_uri(path, immutable), uri=True, timeout=60)
     try:
         _check_schema(conn, path)
         conn.execute("SELECT 1 FROM cells LIMIT 1")
@@ -306,6 +409,17 @@ def open_readonly(results_dir: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def check_store(results_dir: str | Path) -> None:
+    """The cheap checks `run`, `report` and `export` make before trusting a store (header, schema,
+    tables); `imbench check` does the full integrity check."""
+    open_readonly(results_dir).close()
+
+
+def in_progress(results_dir: str | Path) -> Holder | None:
+    """Who is writing this store now (a run holding its lock), else None."""
+    return run_in_progress(results_dir)
+
+
 def read_runs(results_dir: str | Path) -> list[dict[str, Any]]:
     """Every run into the store, oldest first, with its spec and environment."""
     with closing(open_readonly(results_dir)) as conn:
@@ -315,11 +429,18 @@ def read_runs(results_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def read_meta(results_dir: str | Path) -> dict[str, Any]:
-    """The meta table, with `spec` and `environment` of the latest run (None before the first run)."""
+    """The meta table, with `spec` the union of every run's spec (what produced the stored cells,
+    see benchmarks/spec_union.py), `specs` each run's own, `environment` of the latest run (None
+    before the first run) and `in_progress` (who is writing the store now, or None)."""
     with closing(open_readonly(results_dir)) as conn:
         meta = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
-        last = conn.execute("SELECT spec, environment FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    meta["spec"], meta["environment"] = (json.loads(last[0]), json.loads(last[1])) if last else (None, None)
+        runs = conn.execute("SELECT spec, environment FROM runs ORDER BY id").fetchall()
+    specs = [json.loads(spec) for spec, _ in runs]
+    meta["specs"] = specs
+    meta["spec"] = union_spec(specs) if specs else None
+    meta["environment"] = json.loads(runs[-1][1]) if runs else None
+    holder = in_progress(results_dir)
+    meta["in_progress"] = holder.describe() if holder is not None else None
     return meta
 
 

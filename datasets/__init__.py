@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datasets.base import Dataset, DatasetError, describe, validate
-from datasets.fingerprint import fingerprint
+from datasets.fingerprint import DatasetIdentity, dataset_identities, fingerprint
 from datasets.registry import (SOURCES, dataset_meta, expand_names, list_datasets, load_dataset, register_source,
                                resolve_name)
 
@@ -12,5 +12,6 @@ from datasets import files, imblearn_source, openml_source, sklearn_source, synt
 #: Marks this package as imbench's own: the CLI refuses to run if `import datasets` finds another one.
 IMBENCH_PACKAGE = True
 
-__all__ = ["SOURCES", "Dataset", "DatasetError", "dataset_meta", "describe", "expand_names", "fingerprint",
-           "list_datasets", "load_dataset", "register_source", "resolve_name", "validate"]
+__all__ = ["SOURCES", "Dataset", "DatasetError", "DatasetIdentity", "dataset_identities", "dataset_meta", "describe",
+           "expand_names", "fingerprint", "list_datasets", "load_dataset", "register_source", "resolve_name",
+           "validate"]

@@ -79,8 +79,15 @@ def read_table(path: Path, name: str) -> pd.DataFrame:
         if suffix in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
         if suffix in CSV_SUFFIXES:
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", na_values=NA_VALUES,
-                               skipinitialspace=True, low_memory=False)
+            sep = "\t" if suffix == ".tsv" else ","
+            header = pd.read_csv(path, sep=sep, header=None, nrows=1, skipinitialspace=True).iloc[0].astype(str)
+            duplicated = sorted(set(header[header.duplicated()]))
+            if duplicated:  # pandas would rename them silently (`a.1`)
+                raise DatasetError(f"dataset {name!r}: {path} has duplicate column names {', '.join(duplicated)}; "
+                                   "rename them so each column has its own name")
+            return pd.read_csv(path, sep=sep, na_values=NA_VALUES, skipinitialspace=True, low_memory=False)
+    except DatasetError:
+        raise
     except Exception as exc:  # noqa: BLE001 - parser errors become one line naming the file
         reason = " ".join(str(exc).split())[:200]
         raise DatasetError(f"dataset {name!r}: cannot read {path}: {type(exc).__name__}: {reason}") from None
@@ -115,4 +122,8 @@ def load(name: str) -> Dataset:
     return Dataset(name=name, X=X, y=y, categorical=categorical, meta=meta)
 
 
-register_source(SCHEME, canonical=canonical)(load)
+def files(name: str) -> list[Path]:
+    return [Path(parse_name(canonical(name)).body)]
+
+
+register_source(SCHEME, canonical=canonical, files=files)(load)

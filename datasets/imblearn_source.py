@@ -123,4 +123,8 @@ def catalogue(name: str) -> dict[str, Any] | None:
             "missing_rate": None, "data": "download"}
 
 
-register_source(SCHEME, canonical=canonical, names=names, catalogue=catalogue)(load)
+def files(name: str) -> list[Path]:
+    return [cache_file(_dataset_name(canonical(name)))]
+
+
+register_source(SCHEME, canonical=canonical, names=names, catalogue=catalogue, files=files, downloads=True)(load)

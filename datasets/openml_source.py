@@ -414,6 +414,12 @@ def _not_loadable(name: str) -> Dataset:
                        "members) or see `imbench list datasets openml-suite:...`")
 
 
-register_source(DATASET, canonical=canonical_dataset, names=suite_names, catalogue=dataset_catalogue)(load_dataset_name)
-register_source(TASK, canonical=canonical_task)(load_task_name)
+def dataset_files(name: str) -> list[Path]:
+    folder = dataset_dir(int(parse_name(canonical_dataset(name)).body))
+    return [folder / "data.parquet", folder / "meta.json"]
+
+
+register_source(DATASET, canonical=canonical_dataset, names=suite_names, catalogue=dataset_catalogue,
+                files=dataset_files, downloads=True)(load_dataset_name)
+register_source(TASK, canonical=canonical_task, downloads=True)(load_task_name)
 register_source(SUITE, expand=expand_suite)(_not_loadable)

@@ -21,7 +21,9 @@ from datasets.bundled import load_bundled, manifest
 from datasets.cleaning import clean, emit_notices, quiet_notices
 from datasets.names import NameSyntaxError
 from datasets.selection import Selection
-from foundation.names import unknown_name_message
+from foundation.names import NameConflictError, describe_source, unknown_name_message
+
+from pathlib import Path
 
 SourceLoader = Callable[[str], Dataset]
 SOURCES: dict[str, SourceLoader] = {}
@@ -37,6 +39,11 @@ class Source:
     names: Callable[[], list[str]] | None = None
     catalogue: Callable[[str], dict[str, Any] | None] | None = None
     expand: Callable[[str], list[str] | None] | None = None
+    #: The local files a dataset's content is read from (so its fingerprint can be reused while their
+    #: size and modification time are unchanged, datasets/fingerprint.py); missing files: not cached.
+    files: Callable[[str], list[Path]] | None = None
+    #: Whether a dataset of this source must be downloaded before it can be read.
+    downloads: bool = False
 
 
 SOURCE_SPECS: dict[str, Source] = {}
@@ -45,12 +52,25 @@ SOURCE_SPECS: dict[str, Source] = {}
 def register_source(scheme: str, *, canonical: Callable[[str], str] | None = None,
                     names: Callable[[], list[str]] | None = None,
                     catalogue: Callable[[str], dict[str, Any] | None] | None = None,
-                    expand: Callable[[str], list[str] | None] | None = None
+                    expand: Callable[[str], list[str] | None] | None = None,
+                    files: Callable[[str], list[Path]] | None = None, downloads: bool = False
                     ) -> Callable[[SourceLoader], SourceLoader]:
-    """Decorator: `@register_source("synthetic")` handles every name `synthetic...`."""
+    """Decorator: `@register_source("synthetic")` handles every name `synthetic...`.
+
+    A scheme belongs to the module that registered it first (like every registry, see
+    foundation/names.py): another module registering it is refused; the same one again replaces it."""
     def decorate(loader: SourceLoader) -> SourceLoader:
+        known = SOURCE_SPECS.get(scheme)
+        source = str(getattr(loader, "__module__", "?"))
+        if known is not None and known.load.__module__ != source:
+            raise NameConflictError(f"dataset source {scheme!r} from {describe_source(source)} would replace the one "
+                                    f"from {describe_source(known.load.__module__)}: register it under another scheme")
+        if any(name.startswith(f"{scheme}:") for name in manifest()):
+            raise NameConflictError(f"dataset source {scheme!r} from {describe_source(source)} would shadow the "
+                                    f"bundled `{scheme}:` datasets (module datasets.bundled): register it under "
+                                    "another scheme")
         SOURCES[scheme] = loader
-        SOURCE_SPECS[scheme] = Source(scheme, loader, canonical, names, catalogue, expand)
+        SOURCE_SPECS[scheme] = Source(scheme, loader, canonical, names, catalogue, expand, files, downloads)
         return loader
     return decorate
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit, logit
-from sklearn.metrics import precision_recall_curve
 
 #: Probabilities are clipped to this distance from 0 and 1 before logit/log.
 EPS = 1e-15
@@ -118,11 +117,15 @@ HEADLINE = ("ap", "recall_at_precision0.8", "ece")
 
 def recall_at_precision(y_true: np.ndarray, proba: np.ndarray, min_precision: float) -> float:
     """Highest recall over thresholds whose precision ≥ min_precision (0 if none reaches it)."""
+    from sklearn.metrics import precision_recall_curve  # here: importing scikit-learn costs the CLI a second
+
     return _recall_at_precision(*precision_recall_curve(y_true, proba)[:2], min_precision)
 
 
 def precision_at_recall(y_true: np.ndarray, proba: np.ndarray, min_recall: float) -> float:
     """Highest precision over thresholds whose recall ≥ min_recall."""
+    from sklearn.metrics import precision_recall_curve
+
     return _precision_at_recall(*precision_recall_curve(y_true, proba)[:2], min_recall)
 
 

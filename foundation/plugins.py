@@ -11,7 +11,9 @@ decorators, from three places:
 External plugins (entry points and IMBENCH_PLUGINS) load once per process, on the first registry
 lookup or when the runner starts work (`load_external_plugins`) — not while `strategies` itself is
 being imported, because a plugin imports `strategies` (or `datasets`) itself.
-A plugin that fails to import disables only itself, with a one-line warning saying why.
+A plugin that fails to import disables only itself, with a one-line warning saying why; one that
+registers a name another module owns (`smote`) stops the command with one line naming both
+(foundation/names.py), since going on would mix two meanings of one name in a store.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ import sys
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+
+from foundation.names import NameConflictError
 
 PLUGIN_ENV = "IMBENCH_PLUGINS"
 #: Plugins whose failure this process (or its parent) has already reported, as a JSON list: worker
@@ -70,6 +74,8 @@ def load_plugin_file(path: Path) -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module  # so pickled objects defined there resolve in workers
         spec.loader.exec_module(module)
+    except NameConflictError:
+        raise
     except Exception as exc:
         sys.modules.pop(module_name, None)
         disable(str(path), exc)
@@ -114,6 +120,8 @@ def load_entry_points(groups: Iterable[str] = ENTRY_POINT_GROUPS) -> None:
                 loaded = point.load()
                 if callable(loaded) and not isinstance(loaded, (type, types.ModuleType)):
                     loaded()
+            except NameConflictError:
+                raise
             except Exception as exc:
                 disable(f"{point.value} (entry point {point.name!r} in {group})", exc)
 

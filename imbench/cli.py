@@ -3,6 +3,7 @@
 - running (`imbench.cli_run`): list, run, export, fetch;
 - analysis (`imbench.cli_analysis`): leaderboard, plot, report, leakage;
 - prior shift (`imbench.cli_shift`): stress, calibration, budget;
+- planning and stores (`imbench.cli_store`): plan, merge, check;
 - run against run (`imbench.cli_compare`): compare;
 - plugin authors (`imbench.cli_plugins`): check-plugins.
 
@@ -15,23 +16,28 @@ import sys
 
 import click
 
-from imbench import cli_analysis, cli_compare, cli_plugins, cli_run, cli_shift
-from imbench.errors import UserError, user_errors
+from imbench import cli_analysis, cli_compare, cli_plugins, cli_run, cli_shift, cli_store
+from imbench.errors import UserError, store_corruption, user_errors
 from imbench.tables import make_console
 
 err_console = make_console(stderr=True)
 
 
 def _check_own_packages() -> None:
-    """The top-level names are generic (`datasets` is also Hugging Face's): make sure these are ours."""
-    import datasets
-    import foundation
-    import strategies
+    """The top-level names are generic (`datasets` is also Hugging Face's): make sure these are ours.
 
-    for module in (foundation, datasets, strategies):
-        if not getattr(module, "IMBENCH_PACKAGE", False):
-            raise UserError(f"`import {module.__name__}` resolves to {getattr(module, '__file__', '?')}, not imbench's "
-                            "package; run imbench from its own virtual environment (`make bench` creates .venv)")
+    Found without importing them (importing `strategies` costs a second of scikit-learn): imbench's
+    rooms are installed side by side, so each must sit next to this `imbench` package."""
+    import importlib.util
+    from pathlib import Path
+
+    home = Path(__file__).resolve().parents[1]
+    for name in ("foundation", "datasets", "strategies"):
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+        if origin is None or origin.parent.parent != home:
+            raise UserError(f"`import {name}` resolves to {origin or 'nothing'}, not imbench's package; run imbench "
+                            "from its own virtual environment (`make bench` creates .venv)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,14 +48,14 @@ def cli(debug: bool) -> None:
     _check_own_packages()
 
 
-for _group in (cli_run, cli_analysis, cli_shift, cli_compare, cli_plugins):
+for _group in (cli_run, cli_store, cli_analysis, cli_shift, cli_compare, cli_plugins):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors → one line on stderr and exit code 2."""
-    from datasets.cleaning import hold_notices
+    from foundation.notices import hold_notices
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -67,9 +73,10 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("aborted")
         sys.exit(130)
     except Exception as exc:
-        if debug or not isinstance(exc, user_errors()):
+        corrupt = store_corruption(exc)
+        if debug or not (corrupt or isinstance(exc, user_errors())):
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = corrupt or (str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
         print(f"imbench: error: {message}", file=sys.stderr)
         sys.exit(2)
 

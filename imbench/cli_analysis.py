@@ -165,7 +165,10 @@ def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, p
     folds (--pool-models: one board over every model × strategy). Prints the tables and writes CSV
     and Markdown to RESULTS_DIR/report/.
     """
+    from analysis.outputs import check_report_dir
+
     load_plugins(plugin_dirs)
+    check_report_dir(results_dir, out_dir)
     if posthoc_effect:
         print_posthoc_effects(results_dir, metric, model, alpha, out_dir, include_anti_patterns, pool_models, wide)
         return
@@ -229,9 +232,10 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
                  plugin_dirs: tuple[Path, ...]) -> None:
     """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
     from analysis.figures import render
-    from analysis.outputs import report_dir
+    from analysis.outputs import check_report_dir, report_dir
 
     load_plugins(plugin_dirs)
+    check_report_dir(results_dir, out_dir)
     names = _figure_names(only)
     ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns, baseline,
                           pool_models, rope, costs)
@@ -256,10 +260,11 @@ def report_command(results_dir: Path, metric: str, dataset: str | None, no_extra
     """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
     environment, datasets, leaderboards, all figures, failures, extra analyses (when installed), and
     how to reproduce the run."""
-    from analysis.outputs import report_dir
+    from analysis.outputs import check_report_dir, report_dir
     from analysis.report import write_report
 
     load_plugins(plugin_dirs)
+    check_report_dir(results_dir, out_dir)
     ctx = _figure_context(results_dir, metric, dataset, model, failed, alpha, include_anti_patterns, baseline,
                           pool_models, rope, costs)
     path = write_report(ctx, report_dir(results_dir, out_dir), extras=not no_extras, n_jobs=n_jobs)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from imbench.cli_store import grid_part, part_options, plan_and_print
 from imbench.errors import UserError
 from imbench.options import jobs_option, plugins_option
 from imbench.plugin_options import load_plugins
@@ -71,21 +72,37 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
 @click.option("--metric", default="ap", show_default=True, help="Metric the final leaderboard ranks by.")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules (strategies, models, dataset sources); repeatable.")
+@part_options
+@click.option("--dry-run", is_flag=True, help="Print the plan (`imbench plan`) instead of running; writes nothing.")
+@click.option("--probe", "probe_seconds", type=click.FloatRange(min=0), default=8.0, show_default=True,
+              help="With --dry-run: seconds of real cells timed to scale the estimate (0: none).")
 def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend: str, scheduler: str | None,
-                timeout: float | None, no_progress: bool, metric: str, plugin_dirs: tuple[Path, ...]) -> None:
-    """Run GRID_FILE (TOML); re-running the same command resumes where it stopped."""
+                timeout: float | None, no_progress: bool, metric: str, plugin_dirs: tuple[Path, ...],
+                part_datasets: tuple[str, ...], part_models: tuple[str, ...], part_strategies: tuple[str, ...],
+                part_posthoc: tuple[str, ...], shard: str | None, dry_run: bool, probe_seconds: float) -> None:
+    """Run GRID_FILE (TOML); re-running the same command resumes where it stopped. One run per results
+    folder at a time (a second is refused); keep the folder on a local disk."""
+    part = grid_part(part_datasets, part_models, part_strategies, part_posthoc, shard)
+    if not dry_run and _resumed_at_once(grid_file, results_dir, part, list(plugin_dirs), metric):
+        return
     load_plugins(plugin_dirs)
+    if dry_run:
+        plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout)
+        return
     from benchmarks.grid import load_grid
+    from benchmarks.receipt import inputs_key
     from imbench.progress import RunProgress
     from benchmarks.runner import run_grid
     from datasets.cleaning import release_notices
 
+    key = inputs_key(grid_file, part.describe(), list(plugin_dirs))
     grid = load_grid(grid_file)
+    check_run_metric(grid, metric)
     results_dir = results_dir or Path("results") / grid.name
     with RunProgress(err_console, f"{grid.name}", enabled=not no_progress) as bar:
         summary = run_grid(grid, results_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                            timeout=timeout, on_start=lambda *counts: (release_notices(), bar.start(*counts)),
-                           on_result=bar.update)
+                           on_result=bar.update, part=part, receipt_key=key)
     ran = sum(summary.counts.values())
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
@@ -96,10 +113,74 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
         derived = ", ".join(f"{n} {status}" for status, n in sorted(summary.derived_from_store.items()))
         err_console.print(f"  post-hoc steps derived from stored predictions, no fit: {derived}", highlight=False)
     for line in summary.left_out:
-        err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True)
-    from imbench.cli_analysis import print_leaderboard
+        err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True, markup=False)
+    _print_board(results_dir, metric, key)
 
-    print_leaderboard(results_dir, metric)
+
+def _print_board(results_dir: Path, metric: str, key: str | None, receipt: dict | None = None) -> None:  # type: ignore[type-arg]
+    """The leaderboard at the end of `run`: printed again from the receipt when the store, the code and
+    the options are those it was computed for (benchmarks/receipt.py), else computed and remembered."""
+    import sys
+
+    from benchmarks.receipt import board_key, remember_board
+    from imbench import cli_analysis
+
+    board = board_key(metric, cli_analysis.console.width)
+    cached = (receipt or {}).get("board") or {}
+    if cached.get("key") == board and isinstance(cached.get("text"), str):
+        sys.stdout.write(cached["text"])
+        return
+    with cli_analysis.console.capture() as capture:
+        cli_analysis.print_leaderboard(results_dir, metric)
+    text = capture.get()
+    sys.stdout.write(text)
+    if key is not None:
+        remember_board(results_dir, key, board, text)
+
+
+def _resumed_at_once(grid_file: Path, results_dir: Path | None, part, plugin_dirs: list[Path],  # type: ignore[no-untyped-def]
+                     metric: str) -> bool:
+    """A finished run of this very command: say so and print the leaderboard, without the registries
+    (benchmarks/receipt.py says what must be unchanged); False when the normal path must run."""
+    import tomllib
+
+    from benchmarks.grid_name import grid_name
+    from benchmarks.receipt import fast_resume
+
+    if results_dir is None:
+        try:
+            name = grid_name(tomllib.loads(grid_file.read_text(encoding="utf-8")), grid_file.stem)
+        except (OSError, ValueError):
+            return False
+        if name is None:
+            return False
+        results_dir = Path("results") / name
+    receipt = fast_resume(grid_file, results_dir, part.describe(), plugin_dirs)
+    if receipt is None:
+        return False
+    done = receipt["summary"]
+    total = int(done.get("total", 0))
+    err_console.print(f"{done.get('name')}: {total} cells, {total} already stored, ran 0: nothing to do → "
+                      f"{results_dir}", highlight=False, markup=False)
+    for line in done.get("left_out", []):
+        err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True, markup=False)
+    _print_board(results_dir, metric, receipt.get("key"), receipt)
+    return True
+
+
+def check_run_metric(grid, metric: str) -> None:  # type: ignore[no-untyped-def]
+    """`run --metric` is checked before anything runs: a metric the grid's cells will carry."""
+    import numpy as np
+
+    from foundation.metrics import compute_metrics, unknown_metric
+
+    names = sorted(compute_metrics(np.array([0, 1, 0, 1]), np.array([0.1, 0.8, 0.3, 0.6]), grid.metrics,
+                                   deployed_threshold=0.5))
+    if metric not in names:
+        raise unknown_metric(metric, names)
+    if metric == "prevalence":
+        raise UserError("`prevalence` is the random-scorer baseline of AP, not a score: rank by another metric "
+                        "(e.g. ap, roc_auc, ece)")
 
 
 @click.command("export", short_help="Write a store's cells, predictions and datasets as Parquet or CSV.")
@@ -113,7 +194,8 @@ def export_command(results_dir: Path, fmt: str, out_dir: Path | None, plugin_dir
     load_plugins(plugin_dirs)
     from benchmarks.export import export_store
 
-    for path in export_store(results_dir, out_dir or results_dir / "export", fmt):
+    out, option = (out_dir, "--out") if out_dir is not None else (results_dir / "export", "the export folder (set --out)")
+    for path in export_store(results_dir, out, fmt, option):
         console.print(str(path))
 
 

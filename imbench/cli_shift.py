@@ -51,12 +51,18 @@ def _scope_title(dataset: str | None, model: str | None) -> str:
 
 
 def _out_dir(results_dir: Path, out: Path | None, area: str, dataset: str | None = None,
-             model: str | None = None) -> Path:
-    """RESULTS/report/AREA, or a subfolder per --dataset/--model (so the whole-store files stay)."""
+             model: str | None = None, create: bool = True) -> Path:
+    """RESULTS/report/AREA, or a subfolder per --dataset/--model (so the whole-store files stay);
+    checked (and created unless `create` is False) with a one-line error."""
+    from foundation.paths import check_writable_dir, prepare_dir
+
     if out is not None:
-        return out
-    scope = "_".join(re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-") for name in (dataset, model) if name)
-    return results_dir / "report" / area / scope if scope else results_dir / "report" / area
+        target, option = out, "--out"
+    else:
+        scope = "_".join(re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-") for name in (dataset, model) if name)
+        target = results_dir / "report" / area / scope if scope else results_dir / "report" / area
+        option = f"the {area} folder (set --out)"
+    return prepare_dir(target, option) if create else check_writable_dir(target, option)
 
 
 def _ratio(kept: object, of: object) -> str:
@@ -109,6 +115,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
     from analysis.stress import (CORRECTIONS, THRESHOLD_SOURCES, prior_estimates, robustness_leaderboard, run_stress,
                                  stress_table)
 
+    _out_dir(results_dir, out, "stress", dataset, model, create=False)
     result = run_stress(_source(results_dir, dataset, model, plugin_dirs), shifts, target_precision)
     board = robustness_leaderboard(result)
     low, high = min(result.shifts), max(result.shifts)
@@ -169,6 +176,7 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool, d
     class weighting: ECE, Brier, log loss, calibration intercept and slope; reliability diagrams."""
     from analysis.calibration import VARIANTS, calibration_side_by_side, calibration_table, run_calibration
 
+    _out_dir(results_dir, out, "calibration", dataset, model, create=False)
     result = run_calibration(_source(results_dir, dataset, model, plugin_dirs))
     side = calibration_side_by_side(result)
     shown = pd.DataFrame({
@@ -219,6 +227,7 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
     from analysis.prior_shift import ShiftInputError
     from foundation.posthoc import BUDGET_OUTCOMES
 
+    _out_dir(results_dir, out, "budget", dataset, model, create=False)
     chosen_costs = parse_costs(costs)
     result = run_budget(_source(results_dir, dataset, model, plugin_dirs), alerts_per_day, population_per_day,
                         min_precision, shifts, chosen_costs)

@@ -1,9 +1,16 @@
 """Which exceptions are the user's to fix (shown as one line, exit 2) rather than imbench bugs.
 
 The classes are collected lazily: importing them pulls in scikit-learn, pandas and the registries,
-which `imbench --help` does not need.
+which `imbench --help` does not need. Anything else is a bug in imbench and keeps exit code 1 with
+its traceback, so a catch-all can never make a user error look handled.
 """
 from __future__ import annotations
+
+import sqlite3
+
+#: What SQLite says when a store's file is damaged (met while reading, after the cheap checks passed).
+CORRUPTION_MESSAGES = ("malformed", "not a database", "disk i/o error", "file is not a database",
+                       "database disk image")
 
 
 class UserError(Exception):
@@ -20,7 +27,22 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from benchmarks.store import StoreError
     from datasets import DatasetError
     from strategies.base import InvalidParamsError
-    from foundation.names import UnknownNameError
+    from benchmarks.lock import StoreBusyError
+    from benchmarks.parts import PartError
+    from foundation.names import NameConflictError, UnknownNameError
+    from foundation.paths import OutputPathError
 
     return (UserError, GridError, StoreError, DatasetError, UnknownNameError, InvalidParamsError, BackendError,
-            UnknownMetricError, ShiftInputError, AnalysisInputError)
+            UnknownMetricError, ShiftInputError, AnalysisInputError, StoreBusyError, NameConflictError,
+            OutputPathError, PartError)
+
+
+def store_corruption(exc: BaseException) -> str | None:
+    """The one line for an SQLite error that means a damaged store file, else None (a bug)."""
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, (sqlite3.IntegrityError,
+                                                                       sqlite3.ProgrammingError)):
+        return None
+    text = str(exc).lower()
+    if not any(marker in text for marker in CORRUPTION_MESSAGES):
+        return None
+    return f"the results store is damaged ({exc}); `imbench check RESULTS` says what is wrong"

@@ -24,7 +24,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from foundation.names import Registry
+from foundation.names import Registry, caller_module
 
 #: Capability names a model may declare.
 #: `is_unbalance` is LightGBM's switch that weights positives by the training fold's n_neg/n_pos.
@@ -88,7 +88,7 @@ def register_model(spec: ModelSpec) -> ModelSpec:
         raise ValueError(f"model {spec.name!r}: family must be None or {BASELINE_FAMILY!r}, got {spec.family!r}")
     if spec.weight_knob not in spec.capabilities and not spec.is_baseline:
         raise ValueError(f"model {spec.name!r}: weight_knob {spec.weight_knob!r} is not among its capabilities")
-    return MODELS.add(spec.name, spec)
+    return MODELS.add(spec.name, spec, caller_module())
 
 
 def get_model(name: str) -> ModelSpec:

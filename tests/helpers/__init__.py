@@ -82,3 +82,19 @@ class LogitScores(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         return logit(np.clip(self.predict_proba(X)[:, 1], 1e-15, 1 - 1e-15))
+def store_fingerprint(results: Path) -> dict[str, tuple[int, str]]:
+    """Row count and a hash of every row of every table of a store (read without writing anything):
+    equal fingerprints mean nothing stored changed."""
+    import hashlib
+
+    from benchmarks.store import TABLES, open_readonly
+
+    conn = open_readonly(results)  # creates no -wal/-shm files next to a store at rest
+    try:
+        out = {}
+        for table in TABLES:
+            rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            out[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        return out
+    finally:
+        conn.close()
