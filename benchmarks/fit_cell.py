@@ -61,9 +61,25 @@ class CellTask:
         return self.stored_test_proba is not None
 
 
+#: name → file of a dataset the client shares memory-mapped (benchmarks/shared_data.py), in local workers.
+_SHARED_FILES: dict[str, str] = {}
+
+
+def use_shared_files(files: dict[str, str]) -> None:
+    """Read these datasets from the client's mapped files instead of loading them by name."""
+    _SHARED_FILES.clear()
+    _SHARED_FILES.update(files)
+    cached_dataset.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def cached_dataset(name: str) -> Dataset:
-    """Each worker loads a dataset once; bundled loads take milliseconds, so no data is shipped."""
+    """Each worker loads a dataset once: a large one by mapping the client's shared copy, others by name
+    (bundled loads take milliseconds, so no data is shipped)."""
+    if name in _SHARED_FILES:
+        from benchmarks.shared_data import load_shared
+
+        return load_shared(_SHARED_FILES[name])
     return load_dataset(name)
 
 
@@ -78,6 +94,11 @@ def _result(task: CellTask, status: str, message: str = "", **fields: Any) -> Ce
 def failed_result(task: CellTask, status: str, message: str) -> CellResult:
     """A `timeout` or `crashed` row, written by the client for a cell whose worker was lost."""
     return _result(task, status, message)
+
+
+def oom_result(task: CellTask, limit_mb: float | None, message: str, peak_bytes: int) -> CellResult:
+    """An `oom` row: the limit is kept with the cell, so a later run retries it only under a higher one."""
+    return _result(task, "oom", message, extra={"memory_limit_mb": limit_mb, "peak_mb": round(peak_bytes / 2**20, 1)})
 
 
 @dataclass

@@ -10,6 +10,7 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from benchmarks.cells import Cell, CellPlan, enumerate_cells
 from benchmarks.cv import fold_indices
 from benchmarks.derive import CellPredictions, derive
 from benchmarks.environment import environment
-from benchmarks.execution import execute
+from benchmarks.execution import check_backend, execute
 from benchmarks.fit_cell import CellTask
 from benchmarks.grid import GridSpec
 from benchmarks.store import (FINAL_STATUSES, CellResult, Store, StoreError, read_cells, read_inner_predictions,
@@ -41,6 +42,8 @@ class RunSummary:
     derived_from_store: Counter = field(default_factory=Counter)
     #: Stored cells that needed only their inner folds fitted.
     inner_only: int = 0
+    #: Cells stored as `oom` under a memory limit at least as high as this run's: not retried.
+    oom_kept: int = 0
     left_out: list[str] = field(default_factory=list)
 
 
@@ -97,22 +100,34 @@ class WorkPlan:
     #: (cell, missing steps) of stored ok cells whose post-hoc steps can be derived now, without a fit.
     backfill: list[tuple[Cell, tuple[str, ...]]]
     inner_only: int = 0
+    oom_kept: int = 0
 
 
-def plan_work(grid: GridSpec, store: Store, datasets: dict[str, Dataset], fingerprints: dict[str, str]) -> WorkPlan:
-    """Every cell of the grid, and what each needs: a fit (missing or failed before), inner folds only
-    (stored ok, inner folds newly asked for), or post-hoc steps derived from stored predictions."""
+def _memory_raised(stored_mb: float | None, now_mb: float | None) -> bool:
+    """Whether an `oom` cell stored under `stored_mb` may be retried under `now_mb` (None: no limit)."""
+    return now_mb is None or stored_mb is None or now_mb > stored_mb
+
+
+def plan_work(grid: GridSpec, store: Store, datasets: dict[str, Dataset], fingerprints: dict[str, str],
+              memory_mb: float | None = None) -> WorkPlan:
+    """Every cell of the grid, and what each needs: a fit (missing or failed before; an `oom` cell only
+    when the memory limit was raised), inner folds only (stored ok, inner folds newly asked for), or
+    post-hoc steps derived from stored predictions."""
     reasons = {name: dataset_skip_reason(dataset, grid) for name, dataset in datasets.items()}
     cell_plan = enumerate_cells(grid)
     states = store.cell_states()
     derived = store.derived_states()
+    oom_limits = store.oom_limits()
     k = grid.inner_folds
     tasks, backfill, need_inner = [], [], []
+    oom_kept = 0
     for cell in cell_plan.cells:
         steps = cell_plan.steps.get(cell.label, ())
         task = CellTask(cell, grid.metrics, k, steps, reasons[cell.dataset], fingerprints[cell.dataset])
         status, stored_k, inner_status = states.get(cell.key, ("missing", 0, ""))
-        if status not in FINAL_STATUSES:
+        if status == "oom" and not _memory_raised(oom_limits.get(cell.key), memory_mb):
+            oom_kept += 1
+        elif status not in FINAL_STATUSES:
             tasks.append(task)
         elif status == "ok":
             if k > 1 and stored_k == 0 and inner_status not in ("skipped", "ok"):
@@ -122,7 +137,7 @@ def plan_work(grid: GridSpec, store: Store, datasets: dict[str, Dataset], finger
             if missing:
                 backfill.append((cell, missing))
     tasks += _inner_only_tasks(store.dir, need_inner)
-    return WorkPlan(cell_plan, tasks, backfill, len(need_inner))
+    return WorkPlan(cell_plan, tasks, backfill, len(need_inner), oom_kept)
 
 
 def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask]:
@@ -142,14 +157,16 @@ def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask
     return out
 
 
-def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: str = "loky",
-             scheduler: str | None = None, timeout: float | None = None,
+def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: str = "local",
+             scheduler: str | None = None, timeout: float | None = None, memory_mb: float | None = None,
              on_start: Callable[[int, int], None] | None = None, on_result: ProgressHook | None = None) -> RunSummary:
     """Run every cell of `grid` not yet finished in `results_dir`; returns what happened.
 
     Everything that can fail on the user's input (datasets, an incompatible existing store) is checked
-    before the results folder is created or written.
+    before the results folder is created or written. `timeout` (seconds) and `memory_mb` (MiB) per cell
+    override the grid's [limits].
     """
+    check_backend(backend, scheduler)
     results_dir = Path(results_dir)
     datasets = load_datasets(grid)
     fingerprints = {name: fingerprint(dataset) for name, dataset in datasets.items()}
@@ -159,23 +176,28 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
         run_id = store.begin_run(grid.to_dict(), environment(), socket.gethostname(), os.getpid())
         for name, dataset in datasets.items():
             store.put_dataset(name, fingerprints[name], {**dataset.meta, "categorical": dataset.categorical})
-        work = plan_work(grid, store, datasets, fingerprints)
+        memory_limit = memory_mb if memory_mb is not None else grid.cell_memory
+        work = plan_work(grid, store, datasets, fingerprints, memory_limit)
         total = len(work.cells.cells)
         _record_plan(store, work.cells, total)
         summary = RunSummary(results_dir, total=total, already_done=total - len(work.tasks),
-                             inner_only=work.inner_only, left_out=work.cells.left_out_summary())
+                             inner_only=work.inner_only, oom_kept=work.oom_kept,
+                             left_out=work.cells.left_out_summary())
         if on_start:
             on_start(total, total - len(work.tasks))
         limit = timeout if timeout is not None else grid.cell_timeout
         inner_only = {t.cell.key for t in work.tasks if t.inner_only}
-        for result in execute(work.tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, timeout=limit):
-            if result.key in inner_only:
-                _store_inner(store, result)
-            else:
-                store.put(result, run_id)
-            summary.counts[result.status] += 1
-            if on_result:
-                on_result(result)
+        results = execute(work.tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, timeout=limit,
+                          memory_mb=memory_limit, datasets=datasets)
+        with closing(results):  # stops the workers as soon as anything (Ctrl-C, SIGTERM) interrupts
+            for result in results:
+                if result.key in inner_only:
+                    _store_inner(store, result)
+                else:
+                    store.put(result, run_id)
+                summary.counts[result.status] += 1
+                if on_result:
+                    on_result(result)
         summary.derived_from_store = _backfill(store, results_dir, work.backfill, datasets, grid)
         store.finish_run(run_id)
         return summary

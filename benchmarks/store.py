@@ -223,6 +223,11 @@ class Store:
         return {key: (status, int(k), inner) for key, status, k, inner
                 in self.conn.execute("SELECT key, status, inner_folds, inner_status FROM cells")}
 
+    def oom_limits(self) -> dict[str, float | None]:
+        """key → the memory limit (MiB) each `oom` cell was stopped under (None if not recorded)."""
+        rows = self.conn.execute("SELECT key, json_extract(extra, '$.memory_limit_mb') FROM cells WHERE status = 'oom'")
+        return {key: None if limit is None else float(limit) for key, limit in rows}
+
     def derived_states(self) -> dict[tuple[str, str], str]:
         """(cell key, post-hoc step) → status of every stored derived result."""
         return {(key, step): status for key, step, status in self.conn.execute("SELECT key, posthoc, status FROM derived")}

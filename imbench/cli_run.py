@@ -62,18 +62,37 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
               help="Cells fitted in parallel.")
 @click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
               help="Results folder [default: results/<grid name>].")
-@click.option("--backend", type=click.Choice(["loky", "dask", "sequential"]), default="loky", show_default=True)
-@click.option("--scheduler", default=None, help="Dask scheduler address (with --backend dask).")
+@click.option("--backend", type=click.Choice(["local", "dask", "sequential", "loky"]), default="local",
+              show_default=True, help="local: worker processes on this machine (`loky` is its former name); dask: "
+              "a Dask cluster; sequential: in this process, for debugging (no limits).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://HOST:8786 (with --backend "
+              "dask; without it, a local Dask cluster of -j workers).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds per cell before it is stopped and stored as `timeout` [default: the grid's "
                    "[limits] cell_timeout, else none].")
+@click.option("--memory", "memory", default=None, metavar="SIZE",
+              help="Memory per cell (e.g. 2GB, 512MB, or MiB) before it is stopped and stored as `oom` "
+                   "[default: the grid's [limits] cell_memory, else none].")
 @click.option("--no-progress", is_flag=True, help="No progress bar (e.g. in logs).")
 @click.option("--metric", default="ap", show_default=True, help="Metric the final leaderboard ranks by.")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules (strategies, models, dataset sources); repeatable.")
 def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend: str, scheduler: str | None,
-                timeout: float | None, no_progress: bool, metric: str, plugin_dirs: tuple[Path, ...]) -> None:
+                timeout: float | None, memory: str | None, no_progress: bool, metric: str,
+                plugin_dirs: tuple[Path, ...]) -> None:
     """Run GRID_FILE (TOML); re-running the same command resumes where it stopped."""
+    from benchmarks.execution import check_backend
+    from benchmarks.limits import parse_memory
+
+    backend = check_backend(backend, scheduler)
+    try:
+        memory_mb = None if memory is None else parse_memory(memory)
+    except ValueError as exc:
+        raise UserError(f"--memory {exc}") from None
+    if backend == "sequential":
+        from imbench.sequential import supervise
+
+        supervise()  # returns in the process that runs the cells
     load_plugins(plugin_dirs)
     from benchmarks.grid import load_grid
     from imbench.progress import RunProgress
@@ -84,12 +103,15 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     results_dir = results_dir or Path("results") / grid.name
     with RunProgress(err_console, f"{grid.name}", enabled=not no_progress) as bar:
         summary = run_grid(grid, results_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-                           timeout=timeout, on_start=lambda *counts: (release_notices(), bar.start(*counts)),
+                           timeout=timeout, memory_mb=memory_mb, on_start=lambda *counts: (release_notices(), bar.start(*counts)),
                            on_result=bar.update)
     ran = sum(summary.counts.values())
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
                       f"{counts} → {results_dir}", highlight=False)
+    if summary.oom_kept:
+        err_console.print(f"  {summary.oom_kept} cells stored as oom are not retried: raise --memory (or "
+                          "[limits] cell_memory) to retry them", highlight=False)
     if summary.inner_only:
         err_console.print(f"  {summary.inner_only} stored cells needed only their inner folds", highlight=False)
     if summary.derived_from_store:
