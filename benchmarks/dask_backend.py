@@ -2,8 +2,8 @@
 
 Workers must be managed by nannies (`dask worker` starts them so; `LocalCluster(processes=True)` too),
 which restart a worker process that dies. The client submits the cells in the runner's order, keeps
-two per worker thread in flight, and every POLL_SECONDS asks each worker which cells it is running,
-since when and with how much memory:
+one per worker thread in flight (so a worker that dies takes no waiting cell with it), and every
+POLL_SECONDS asks each worker which cells it is running, since when and with how much memory:
 - a cell past its time limit is cancelled and its worker killed through its nanny (SIGKILL works
   inside native code); the nanny starts a new worker and the scheduler re-runs the other cells that
   were waiting there; the cell is stored as `timeout`;
@@ -12,7 +12,9 @@ since when and with how much memory:
 - a cell that kills its worker is re-run by the scheduler on another worker until it has killed
   `distributed.scheduler.allowed-failures` + 1 workers (default 4); then it is stored as `crashed`,
   with the exit code or signal the nanny logged, or as `oom` when the nanny's own memory limit
-  stopped the worker. A worker killed from outside costs its cells one retry, nothing more.
+  stopped the worker. A cell the scheduler gives up on that was never seen running (it was waiting on
+  a worker that another cell killed) is submitted once more instead. A worker killed from outside
+  costs its cells one retry, nothing more.
 Datasets are loaded once per worker process (benchmarks/fit_cell.py caches them by name), so every
 worker must be able to load them: see docs/cluster.md.
 """
@@ -53,8 +55,9 @@ def run_on_worker(task: CellTask) -> CellResult:
 
 def worker_state() -> dict[str, Any]:
     """What the client polls: this worker's pid, its cells with their seconds so far, its memory."""
-    from benchmarks.local_pool import private_memory
     import psutil
+
+    from benchmarks.worker import private_memory
 
     now = time.monotonic()
     return {"pid": os.getpid(), "running": {key: now - start for key, start in list(_RUNNING.items())},
@@ -128,11 +131,13 @@ class _ClusterRun:
 
             raise BackendError("--memory on Dask needs one thread per worker (dask worker --nthreads 1): the "
                                "limit is checked on each worker's memory")
-        self.capacity = 2 * threads
+        self.capacity = threads
         self.live: dict[Any, CellTask] = {}
         self.by_key: dict[str, Any] = {}
         #: cell key → (worker address, worker pid) where it was last seen running.
         self.seen: dict[str, tuple[str, int]] = {}
+        #: Cells submitted again after the scheduler gave up on them without their being seen running.
+        self.resubmitted: set[str] = set()
 
     def run(self, tasks: Sequence[CellTask]) -> Iterator[CellResult]:
         distributed = _import_distributed()
@@ -155,7 +160,11 @@ class _ClusterRun:
                     if future.status == "finished":
                         yield future.result()
                     elif future.status == "error":
-                        yield self._failure(task, future.exception())
+                        failure = self._failure(task, future.exception())
+                        if failure is None:
+                            queue.appendleft(task)
+                        else:
+                            yield failure
                 if time.monotonic() - last_poll >= POLL_SECONDS:
                     last_poll = time.monotonic()
                     yield from self._enforce_limits()
@@ -185,8 +194,9 @@ class _ClusterRun:
                     yield failed_result(task, "timeout", f"cell exceeded its time limit of {self.timeout:g} s")
                 elif self.memory_mb is not None and state["memory"] > self.memory_mb * MiB:
                     task = self._stop(future, address)
-                    yield oom_result(task, self.memory_mb, f"used {state['memory'] / MiB:,.0f} MiB, over the cell memory "
-                                                     f"limit of {self.memory_mb:,.0f} MiB", state["memory"])
+                    message = (f"used {state['memory'] / MiB:,.0f} MiB, over the cell memory limit of "
+                               f"{self.memory_mb:,.0f} MiB")
+                    yield oom_result(task, self.memory_mb, message, state["memory"])
 
     def _stop(self, future: Any, address: str) -> CellTask:
         """Cancel a running cell (so it is not re-run) and kill its worker through its nanny."""
@@ -195,11 +205,15 @@ class _ClusterRun:
         self.client.run(kill_worker_process, workers=[address], nanny=True, on_error="return")
         return task
 
-    def _failure(self, task: CellTask, exc: BaseException | None) -> CellResult:
+    def _failure(self, task: CellTask, exc: BaseException | None) -> CellResult | None:
+        """The row of a cell whose future failed, or None to submit it again."""
         from distributed.scheduler import KilledWorker
 
         if not isinstance(exc, KilledWorker):
             return failed_result(task, "error", f"on the Dask worker: {one_line(exc)}")
+        if task.cell.key not in self.seen and task.cell.key not in self.resubmitted:
+            self.resubmitted.add(task.cell.key)
+            return None
         last = exc.args[1] if len(exc.args) > 1 else None
         pid = getattr(last, "pid", None)
         if pid is None and task.cell.key in self.seen:

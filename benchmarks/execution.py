@@ -80,7 +80,8 @@ def _execute_sequential(tasks: Sequence[CellTask]) -> Iterator[CellResult]:
     for task in tasks:
         if note:
             cell = task.cell
-            Path(note).write_text(f"{cell.dataset} / {cell.model} / {cell.label}, repeat {cell.repeat} fold {cell.fold}")
+            where = f"{cell.dataset} / {cell.model} / {cell.label}, repeat {cell.repeat} fold {cell.fold}"
+            Path(note).write_text(where)
         result = run_cell(task)
         if note:
             Path(note).write_text("")
@@ -93,14 +94,17 @@ def _execute_local(tasks: Sequence[CellTask], n_jobs: int, timeout: float | None
         return
     from benchmarks.local_pool import LocalPool
     from benchmarks.run_folder import make_run_folder
-    from benchmarks.shared_data import share
+    from benchmarks.shared_data import release_memory, share
 
     folder = make_run_folder()
     try:
         wanted = {task.cell.dataset for task in tasks if not task.skip_reason}
         subset = {name: datasets[name] for name in wanted if name in datasets}
         files = share(subset, folder)
-        datasets.update(subset)
+        if files:
+            datasets.update(subset)
+            del subset
+            release_memory()  # the copies the client loaded are gone: hand their memory back
         yield from LocalPool(n_jobs, timeout, memory_mb, files).run(tasks)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -35,7 +35,7 @@ import psutil
 
 from benchmarks.fit_cell import CellTask, failed_result, oom_result
 from benchmarks.store import CellResult
-from benchmarks.worker import serve
+from benchmarks.worker import private_memory, serve
 
 #: Worker environment: one BLAS/OpenMP thread per fit, parallelism is across cells.
 WORKER_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -60,12 +60,6 @@ def exit_reason(exitcode: int | None) -> str:
         hint = "; the kernel's out-of-memory killer sends it" if -exitcode == signal.SIGKILL else ""
         return f"the worker process was killed by signal {-exitcode} ({name}{hint})"
     return f"the worker process exited with code {exitcode}"
-
-
-def private_memory(process: psutil.Process) -> int:
-    """Resident memory not shared through files or shared memory (bytes)."""
-    info = process.memory_info()
-    return max(0, info.rss - getattr(info, "shared", 0))
 
 
 def _context() -> multiprocessing.context.BaseContext:

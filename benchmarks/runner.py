@@ -174,8 +174,9 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
     store = Store(results_dir)
     try:
         run_id = store.begin_run(grid.to_dict(), environment(), socket.gethostname(), os.getpid())
-        for name, dataset in datasets.items():
-            store.put_dataset(name, fingerprints[name], {**dataset.meta, "categorical": dataset.categorical})
+        for name in datasets:  # no loop variable left holding a dataset: the local backend swaps them
+            meta = {**datasets[name].meta, "categorical": datasets[name].categorical}
+            store.put_dataset(name, fingerprints[name], meta)
         memory_limit = memory_mb if memory_mb is not None else grid.cell_memory
         work = plan_work(grid, store, datasets, fingerprints, memory_limit)
         total = len(work.cells.cells)

@@ -7,6 +7,9 @@ Small datasets (most bundled ones load in milliseconds) are not worth a file: wo
 """
 from __future__ import annotations
 
+import ctypes
+import gc
+from functools import lru_cache
 from pathlib import Path
 
 import joblib
@@ -31,7 +34,8 @@ def load_shared(path: str | Path) -> Dataset:
 
 def share(datasets: dict[str, Dataset], folder: Path, above: int | None = None) -> dict[str, str]:
     """Write every large dataset of `datasets` once to `folder` and swap the caller's copy for the
-    mapped one (so the client holds no second copy); returns name → file for the workers."""
+    mapped one (so the client holds no second copy once nothing else refers to the loaded one: then call
+    release_memory); returns name → file for the workers."""
     limit = SHARE_ABOVE_BYTES if above is None else above
     files = {}
     for name, dataset in datasets.items():
@@ -42,3 +46,28 @@ def share(datasets: dict[str, Dataset], folder: Path, above: int | None = None) 
         datasets[name] = load_shared(path)
         files[name] = str(path)
     return files
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # glibc only
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Give freed memory back to the operating system: glibc keeps large freed blocks for reuse, and
+    pyarrow its pool, so a process that loaded or fitted something large looks as large afterwards."""
+    gc.collect()
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -20,6 +20,15 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 WATCH_SECONDS = 0.5
+#: Growth of a worker's memory after which freed memory is handed back to the system after a cell.
+RELEASE_ABOVE = 128 * 2**20
+
+
+def private_memory(process: Any) -> int:
+    """Resident memory of a psutil.Process not shared through files or shared memory (bytes): what the
+    per-cell memory limit counts (the mapped dataset and library code are shared by all workers)."""
+    info = process.memory_info()
+    return max(0, info.rss - getattr(info, "shared", 0))
 
 
 def _client_alive(pid: int, started: float) -> bool:
@@ -54,11 +63,18 @@ def serve(conn: Connection, client_pid: int, client_started: float, env: dict[st
         del os.environ[name]  # the fork server's environment may be older than the client's
     os.environ.update(env)
     threading.Thread(target=_watch_client, args=(client_pid, client_started), daemon=True).start()
+    import psutil
+
     from benchmarks.fit_cell import run_cell, use_shared_files
+    from benchmarks.shared_data import release_memory
 
     use_shared_files(shared_files)
+    me = psutil.Process()
+    baseline = private_memory(me)
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(conn, inbox), daemon=True).start()
     while (task := inbox.get()) is not None:
         conn.send(("start", task.cell.key))
         conn.send(("done", run_cell(task)))
+        if private_memory(me) > baseline + RELEASE_ABOVE:
+            release_memory()  # after a large cell, so the freed memory is not held while others run

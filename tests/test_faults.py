@@ -2,6 +2,7 @@
 exit code or a signal), a cell past its memory limit (in Python or in native code)."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def test_every_fault_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> None:
     assert (messages["test-crash"] == "the worker process exited with code 3").all()
     assert messages["test-kill"].str.startswith("the worker process was killed by signal 9 (SIGKILL").all()
     oom = cells[cells["status"] == "oom"]
-    assert oom["message"].str.contains(r"^used [\d,]+ MiB, over the cell memory limit of 250 MiB$").all(), oom["message"]
-    peaks = oom["extra"].map(lambda text: __import__("json").loads(text))
+    pattern = r"^used [\d,]+ MiB, over the cell memory limit of 250 MiB$"
+    assert oom["message"].str.contains(pattern).all(), oom["message"]
+    peaks = oom["extra"].map(json.loads)
     assert all(p["memory_limit_mb"] == 250 and p["peak_mb"] > 250 for p in peaks)
     # no fabricated predictions for failed cells
     assert set(read_predictions(results)["key"]) == set(cells.loc[cells["status"] == "ok", "key"])
