@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -63,24 +63,39 @@ class CellTask:
 
 #: name → file of a dataset the client shares memory-mapped (benchmarks/shared_data.py), in local workers.
 _SHARED_FILES: dict[str, str] = {}
+#: What a worker keeps loaded: at most this many datasets and, for those it holds in its own memory
+#: (not mapped from the client's shared copy), at most this many bytes; least recently used go first.
+CACHE_DATASETS = 64
+CACHE_BYTES = 512 * 2**20
+_CACHE: OrderedDict[str, tuple[Dataset, int]] = OrderedDict()
 
 
 def use_shared_files(files: dict[str, str]) -> None:
     """Read these datasets from the client's mapped files instead of loading them by name."""
     _SHARED_FILES.clear()
     _SHARED_FILES.update(files)
-    cached_dataset.cache_clear()
+    _CACHE.clear()
 
 
-@lru_cache(maxsize=4)
 def cached_dataset(name: str) -> Dataset:
-    """Each worker loads a dataset once: a large one by mapping the client's shared copy, others by name
-    (bundled loads take milliseconds, so no data is shipped)."""
+    """Each worker loads a dataset once (while it fits the cache): a large one by mapping the client's
+    shared copy, others by name (bundled loads take milliseconds, so no data is shipped)."""
+    if name in _CACHE:
+        _CACHE.move_to_end(name)
+        return _CACHE[name][0]
     if name in _SHARED_FILES:
         from benchmarks.shared_data import load_shared
 
-        return load_shared(_SHARED_FILES[name])
-    return load_dataset(name)
+        dataset, size = load_shared(_SHARED_FILES[name]), 0
+    else:
+        from benchmarks.shared_data import nbytes
+
+        dataset = load_dataset(name)
+        size = nbytes(dataset)
+    _CACHE[name] = (dataset, size)
+    while len(_CACHE) > 1 and (len(_CACHE) > CACHE_DATASETS or sum(s for _, s in _CACHE.values()) > CACHE_BYTES):
+        _CACHE.popitem(last=False)
+    return dataset
 
 
 def _result(task: CellTask, status: str, message: str = "", **fields: Any) -> CellResult:
