@@ -45,6 +45,8 @@ POLL_SECONDS = 0.2
 #: How often each worker's memory is sampled when a per-cell memory limit is set.
 MEMORY_SAMPLE_SECONDS = 0.1
 MiB = 2**20
+#: Workers that may die before any cell ever started before the backend is declared broken.
+MAX_DEATHS_BEFORE_START = 3
 _PRELOAD = ["benchmarks.fit_cell"]
 
 
@@ -114,6 +116,8 @@ class LocalPool:
         self.shared_files = shared_files or {}
         self.workers: list[Worker] = []
         self._last_sample = 0.0
+        self.started_any = False
+        self.deaths_before_start = 0
 
     def _start_worker(self) -> Worker:
         context = _context()
@@ -167,6 +171,7 @@ class LocalPool:
                 kind, payload = worker.conn.recv()
                 if kind == "start":
                     worker.started, worker.peak = time.monotonic(), 0
+                    self.started_any = True
                 else:
                     worker.sent.popleft()
                     worker.started = None
@@ -176,9 +181,18 @@ class LocalPool:
         if worker.process.is_alive():
             return
         worker.process.join()
+        reason = exit_reason(worker.process.exitcode)
+        if worker.started is None:  # died before starting a cell (killed while idle, or cannot start)
+            self._retire(worker, queue, kill=False)
+            worker.conn.close()
+            self.deaths_before_start += 1
+            if self.deaths_before_start >= MAX_DEATHS_BEFORE_START and not self.started_any:
+                from benchmarks.execution import BackendError
+
+                raise BackendError(f"local workers die before running any cell: {reason}")
+            return
         if worker.sent:
             task = worker.sent.popleft()
-            reason = exit_reason(worker.process.exitcode)
             if self.memory_mb is not None and worker.peak >= self.memory_mb * MiB:
                 yield self._oom(task, worker.peak, f"{reason} after reaching")
             else:
