@@ -33,7 +33,7 @@ from analysis.coverage import (COMPLETE, carried_labels, coverage_table, describ
                                lacking_counts, wide)
 from analysis.loading import metric_columns
 from analysis.statistics import ALPHA, FriedmanResult, bootstrap_ci, friedman_test, nemenyi_pvalues, rank_table
-from foundation.metrics import HEADLINE, REFERENCE_VALUES, unknown_metric
+from foundation.metrics import HEADLINE, reference_value_message, unknown_metric
 from foundation.names import unknown_name_message
 
 FAILURE_POLICIES = {
@@ -56,10 +56,9 @@ def check_metric(results: pd.DataFrame, metric: str) -> None:
     available = metric_columns(results)
     if metric not in available:
         raise unknown_metric(metric, available)
-    if metric in REFERENCE_VALUES:
-        raise AnalysisInputError(f"`{metric}` is a yardstick of AP (the fold's class counts), not a score: rank by "
-                                 "another metric (e.g. ap, roc_auc, ece); chance is shown as the `prior` and "
-                                 "`random` rows")
+    message = reference_value_message(metric)
+    if message:
+        raise AnalysisInputError(message)
 
 
 def check_policy(policy: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -61,10 +61,41 @@ class CellTask:
         return self.stored_test_proba is not None
 
 
-@lru_cache(maxsize=4)
+#: name → file of a dataset the client shares memory-mapped (benchmarks/shared_data.py), in local workers.
+_SHARED_FILES: dict[str, str] = {}
+#: What a worker keeps loaded: at most this many datasets and, for those it holds in its own memory
+#: (not mapped from the client's shared copy), at most this many bytes; least recently used go first.
+CACHE_DATASETS = 64
+CACHE_BYTES = 512 * 2**20
+_CACHE: OrderedDict[str, tuple[Dataset, int]] = OrderedDict()
+
+
+def use_shared_files(files: dict[str, str]) -> None:
+    """Read these datasets from the client's mapped files instead of loading them by name."""
+    _SHARED_FILES.clear()
+    _SHARED_FILES.update(files)
+    _CACHE.clear()
+
+
 def cached_dataset(name: str) -> Dataset:
-    """Each worker loads a dataset once; bundled loads take milliseconds, so no data is shipped."""
-    return load_dataset(name)
+    """Each worker loads a dataset once (while it fits the cache): a large one by mapping the client's
+    shared copy, others by name (bundled loads take milliseconds, so no data is shipped)."""
+    if name in _CACHE:
+        _CACHE.move_to_end(name)
+        return _CACHE[name][0]
+    if name in _SHARED_FILES:
+        from benchmarks.shared_data import load_shared
+
+        dataset, size = load_shared(_SHARED_FILES[name]), 0
+    else:
+        from benchmarks.shared_data import nbytes
+
+        dataset = load_dataset(name)
+        size = nbytes(dataset)
+    _CACHE[name] = (dataset, size)
+    while len(_CACHE) > 1 and (len(_CACHE) > CACHE_DATASETS or sum(s for _, s in _CACHE.values()) > CACHE_BYTES):
+        _CACHE.popitem(last=False)
+    return dataset
 
 
 def cell_family(cell: Cell) -> str:
@@ -83,6 +114,11 @@ def _result(task: CellTask, status: str, message: str = "", **fields: Any) -> Ce
 def failed_result(task: CellTask, status: str, message: str) -> CellResult:
     """A `timeout` or `crashed` row, written by the client for a cell whose worker was lost."""
     return _result(task, status, message)
+
+
+def oom_result(task: CellTask, limit_mb: float | None, message: str, peak_bytes: int) -> CellResult:
+    """An `oom` row: the limit is kept with the cell, so a later run retries it only under a higher one."""
+    return _result(task, "oom", message, extra={"memory_limit_mb": limit_mb, "peak_mb": round(peak_bytes / 2**20, 1)})
 
 
 @dataclass
@@ -129,6 +165,7 @@ def fit_on_fold(model_name: str, strategy_name: str, params: dict[str, Any], X: 
         start = time.perf_counter()
         estimator.fit(X_fit, y_fit)
         fit_seconds = time.perf_counter() - start
+        X_fit = None  # the training rows' copy is not needed to predict: free it first (large datasets)
         start = time.perf_counter()
         proba = np.asarray(estimator.predict_proba(X.iloc[test]))[:, 1].astype(np.float64)
         predict_seconds = time.perf_counter() - start

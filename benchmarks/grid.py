@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from benchmarks.grid_datasets import DatasetEntryError, grid_datasets
 from benchmarks.grid_name import RULE, grid_name
+from benchmarks.limits import parse_memory
 from strategies import get_model, get_strategy
 from strategies.base import InvalidParamsError
 from foundation.plugins import load_external_plugins
@@ -31,7 +32,7 @@ TOP_KEYS = {"name", "description", "seed", "datasets", "select", "models", "stra
             "limits"}
 CV_KEYS = {"n_splits", "n_repeats", "inner_folds"}
 METRIC_KEYS = {"recall_at_precision", "precision_at_recall", "ece_bins"}
-LIMIT_KEYS = {"cell_timeout"}
+LIMIT_KEYS = {"cell_timeout", "cell_memory"}
 
 
 #: Inner folds stored when the grid has a post-hoc step that needs them and does not say how many.
@@ -89,6 +90,8 @@ class GridSpec:
     description: str = ""
     #: Seconds a cell may run before it is stopped and stored as `timeout` (None: no limit).
     cell_timeout: float | None = None
+    #: MiB a cell's worker may hold before the cell is stopped and stored as `oom` (None: no limit).
+    cell_memory: float | None = None
     #: `cv = "task"`: OpenML tasks' own splits instead of imbench's folds (benchmarks/grid_datasets.py).
     task_splits: bool = False
 
@@ -261,6 +264,15 @@ def _grid_name(raw: dict[str, Any], default_name: str, text: str, path: str) -> 
     return name
 
 
+def _memory(value: Any, text: str, path: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_memory(value)
+    except ValueError as exc:
+        raise GridError(f"{path}:{_line_of(text, 'cell_memory')}: `cell_memory`: {exc}") from None
+
+
 def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> GridSpec:
     """Validate grid TOML text into a GridSpec (names resolved, nothing loaded or fitted)."""
     load_external_plugins()  # entry-point and IMBENCH_PLUGINS plugins may add dataset sources too
@@ -327,6 +339,7 @@ def parse_grid(text: str, path: str = "<grid>", default_name: str = "grid") -> G
         ),
         description=str(raw.get("description", "")),
         cell_timeout=_timeout(limits.get("cell_timeout"), text, path),
+        cell_memory=_memory(limits.get("cell_memory"), text, path),
     )
 
 

@@ -19,6 +19,7 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from benchmarks.cost_model import order_by_cost
 from benchmarks.cv import fold_indices
 from benchmarks.derive import CellPredictions, derive
 from benchmarks.environment import environment
-from benchmarks.execution import execute
+from benchmarks.execution import check_backend, execute
 from benchmarks.fit_cell import CellTask
 from benchmarks.grid import GridSpec, grid_from_spec
 from benchmarks.lock import RunLock
@@ -37,7 +38,7 @@ from benchmarks.receipt import RECEIPT_META, make_receipt
 from benchmarks.spec_union import union_spec
 from benchmarks.store import (FINAL_STATUSES, CellResult, DerivedResult, Store, StoreError, check_store,
                               checkpoint_seconds, read_cells, read_inner_predictions, read_predictions, read_runs, store_path)
-from datasets import DatasetIdentity, dataset_identities, load_dataset
+from datasets import Dataset, DatasetIdentity, dataset_identities, load_dataset
 from datasets.fingerprint import source_files
 from foundation.names import UnknownNameError
 from foundation.paths import check_writable_dir, prepare_dir
@@ -61,6 +62,8 @@ class RunSummary:
     derived_from_store: Counter = field(default_factory=Counter)
     #: Stored cells that needed only their inner folds fitted.
     inner_only: int = 0
+    #: Cells stored as `oom` under a memory limit at least as high as this run's: not retried.
+    oom_kept: int = 0
     left_out: list[str] = field(default_factory=list)
 
 
@@ -118,13 +121,19 @@ class WorkPlan:
     #: (cell, missing steps) of stored ok cells whose post-hoc steps can be derived now, without a fit.
     backfill: list[tuple[Cell, tuple[str, ...]]]
     inner_only: int = 0
+    oom_kept: int = 0
+
+
+def _memory_raised(stored_mb: float | None, now_mb: float | None) -> bool:
+    """Whether an `oom` cell stored under `stored_mb` may be retried under `now_mb` (None: no limit)."""
+    return now_mb is None or stored_mb is None or now_mb > stored_mb
 
 
 def plan_work(grid: GridSpec, store: Store, identities: dict[str, DatasetIdentity],
-              part: GridPart | None = None) -> WorkPlan:
+              part: GridPart | None = None, memory_mb: float | None = None) -> WorkPlan:
     """Every cell of the grid (of the part's shard), and what each needs: a fit (missing or failed
-    before), inner folds only (stored ok, inner folds newly asked for), or post-hoc steps derived from
-    stored predictions."""
+    before; an `oom` cell only when the memory limit was raised), inner folds only (stored ok, inner
+    folds newly asked for), or post-hoc steps derived from stored predictions."""
     reasons = {name: dataset_skip_reason(int(identity.meta.get("n_pos", 0)), grid)
                for name, identity in identities.items()}
     fingerprints = {name: identity.fingerprint for name, identity in identities.items()}
@@ -133,13 +142,17 @@ def plan_work(grid: GridSpec, store: Store, identities: dict[str, DatasetIdentit
         cell_plan = CellPlan(part.cells(cell_plan.cells), cell_plan.steps, cell_plan.left_out)
     states = store.cell_states()
     derived = store.derived_states()
+    oom_limits = store.oom_limits()
     k = grid.inner_folds
     tasks, backfill, need_inner = [], [], []
+    oom_kept = 0
     for cell in cell_plan.cells:
         steps = cell_plan.steps.get(cell.label, ())
         task = CellTask(cell, grid.metrics, k, steps, reasons[cell.dataset], fingerprints[cell.dataset])
         status, stored_k, inner_status = states.get(cell.key, ("missing", 0, ""))
-        if status not in FINAL_STATUSES:
+        if status == "oom" and not _memory_raised(oom_limits.get(cell.key), memory_mb):
+            oom_kept += 1
+        elif status not in FINAL_STATUSES:
             tasks.append(task)
         elif status == "ok":
             if k > 1 and stored_k == 0 and inner_status not in ("skipped", "ok"):
@@ -150,7 +163,7 @@ def plan_work(grid: GridSpec, store: Store, identities: dict[str, DatasetIdentit
                 backfill.append((cell, missing))
     tasks += _inner_only_tasks(store.dir, need_inner)
     return WorkPlan(cell_plan, order_by_cost(tasks, {n: i.meta for n, i in identities.items()}), backfill,
-                    len(need_inner))
+                    len(need_inner), oom_kept)
 
 
 def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask]:
@@ -170,8 +183,8 @@ def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask
     return out
 
 
-def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: str = "loky",
-             scheduler: str | None = None, timeout: float | None = None,
+def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: str = "local",
+             scheduler: str | None = None, timeout: float | None = None, memory_mb: float | None = None,
              on_start: Callable[[int, int], None] | None = None, on_result: ProgressHook | None = None,
              part: GridPart | None = None, receipt_key: str | None = None) -> RunSummary:
     """Run every cell of `grid` (or of its `part`) not yet finished in `results_dir`; returns what happened.
@@ -180,8 +193,10 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
     incompatible or damaged existing store, another run holding the folder) is checked before the
     store is written; the folder itself is created only after the inputs passed. With `receipt_key`
     (the command's inputs, benchmarks/receipt.py), a run that leaves nothing to do stores a receipt
-    so the same command resumes at once next time.
+    so the same command resumes at once next time. `timeout` (seconds) and `memory_mb` (MiB) per cell
+    override the grid's [limits].
     """
+    backend = check_backend(backend, scheduler)
     results_dir = Path(results_dir)
     part = part or GridPart()
     chosen = select_part(grid, part)
@@ -194,7 +209,9 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
         check_resumable(results_dir, grid, {name: identity.fingerprint for name, identity in identities.items()})
         store = Store(results_dir, checkpoint_every=checkpoint_seconds())
         try:
-            summary = _run(grid, chosen, part, store, identities, n_jobs, backend, scheduler, timeout, on_start,
+            limits = (timeout if timeout is not None else grid.cell_timeout,
+                      memory_mb if memory_mb is not None else grid.cell_memory)
+            summary = _run(grid, chosen, part, store, identities, n_jobs, backend, scheduler, limits, on_start,
                            on_result)
             if receipt_key is not None:
                 _write_receipt(store, chosen, part, identities, receipt_key, summary)
@@ -204,9 +221,10 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
 
 
 def _run(grid: GridSpec, chosen: GridSpec, part: GridPart, store: Store, identities: dict[str, DatasetIdentity],
-         n_jobs: int, backend: str, scheduler: str | None, timeout: float | None,
+         n_jobs: int, backend: str, scheduler: str | None, limits: tuple[float | None, float | None],
          on_start: Callable[[int, int], None] | None, on_result: ProgressHook | None) -> RunSummary:
-    """The run itself, with the folder locked and the store open."""
+    """The run itself, with the folder locked and the store open; `limits` are (seconds, MiB) per cell."""
+    timeout, memory_mb = limits
     spec = {**grid.to_dict(), **({"part": part.describe()} if not part.whole else {})}
     # how the run was executed (the cost model learns the per-cell overhead from it)
     env = {**environment(), "run": {"n_jobs": n_jobs, "backend": backend}}
@@ -214,26 +232,44 @@ def _run(grid: GridSpec, chosen: GridSpec, part: GridPart, store: Store, identit
     run_id = store.begin_run(spec, env, socket.gethostname(), os.getpid())
     for name, identity in identities.items():
         store.put_dataset(name, identity.fingerprint, identity.meta)
-    work = plan_work(chosen, store, identities, part)
+    work = plan_work(chosen, store, identities, part, memory_mb)
     total = len(work.cells.cells)
     _record_plan(store, work.cells, grid)
     summary = RunSummary(store.dir, total=total, already_done=total - len(work.tasks),
-                         inner_only=work.inner_only, left_out=work.cells.left_out_summary())
+                         inner_only=work.inner_only, oom_kept=work.oom_kept, left_out=work.cells.left_out_summary())
     if on_start:
         on_start(total, total - len(work.tasks))
-    limit = timeout if timeout is not None else grid.cell_timeout
     inner_only = {t.cell.key for t in work.tasks if t.inner_only}
-    for result in execute(work.tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, timeout=limit):
-        if result.key in inner_only:
-            _store_inner(store, result)
-        else:
-            store.put(result, run_id)
-        summary.counts[result.status] += 1
-        if on_result:
-            on_result(result)
+    results = execute(work.tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, timeout=timeout,
+                      memory_mb=memory_mb, datasets=_large_datasets(work.tasks, identities, backend))
+    with closing(results):  # stops the workers as soon as anything (Ctrl-C, SIGTERM) interrupts
+        for result in results:
+            if result.key in inner_only:
+                _store_inner(store, result)
+            else:
+                store.put(result, run_id)
+            summary.counts[result.status] += 1
+            if on_result:
+                on_result(result)
     summary.derived_from_store = _backfill(store, store.dir, work.backfill, chosen)
     store.finish_run(run_id)
     return summary
+
+
+def _large_datasets(tasks: list[CellTask], identities: dict[str, DatasetIdentity], backend: str) -> dict[str, Dataset]:
+    """The datasets the local backend shares memory-mapped with its workers (benchmarks/shared_data.py):
+    those the tasks fit on that are large enough to be worth a file, loaded here once. Small ones are
+    loaded by each worker by name."""
+    if backend not in ("local", "loky"):
+        return {}
+    from benchmarks.shared_data import SHARE_ABOVE_BYTES
+
+    wanted = dict.fromkeys(t.cell.dataset for t in tasks if not t.skip_reason)
+    # 8 bytes per value is the size of a numeric frame; the share step measures the loaded data exactly
+    large = [name for name in wanted
+             if 8 * int(identities[name].meta.get("n", 0)) * (int(identities[name].meta.get("d", 0)) + 1)
+             >= SHARE_ABOVE_BYTES]
+    return {name: load_dataset(name) for name in large}
 
 
 def _write_receipt(store: Store, chosen: GridSpec, part: GridPart, identities: dict[str, DatasetIdentity], key: str,

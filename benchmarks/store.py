@@ -306,6 +306,11 @@ class Store:
         return {key: (status, int(k), inner) for key, status, k, inner
                 in self.conn.execute("SELECT key, status, inner_folds, inner_status FROM cells")}
 
+    def oom_limits(self) -> dict[str, float | None]:
+        """key → the memory limit (MiB) each `oom` cell was stopped under (None if not recorded)."""
+        rows = self.conn.execute("SELECT key, json_extract(extra, '$.memory_limit_mb') FROM cells WHERE status = 'oom'")
+        return {key: None if limit is None else float(limit) for key, limit in rows}
+
     def derived_states(self) -> dict[tuple[str, str], str]:
         """(cell key, post-hoc step) → status of every stored derived result."""
         return {(key, step): status for key, step, status in self.conn.execute("SELECT key, posthoc, status FROM derived")}
@@ -393,8 +398,11 @@ def open_readonly(results_dir: str | Path) -> sqlite3.Connection:
     if pending and not os.access(path.parent, os.W_OK):
         raise StoreError(f"{path}: the store has unmerged writes in {path.name}-wal and its folder is read-only; "
                          "copy the folder to a writable disk to read it")
-    # at rest (no run writing, nothing in a WAL) the one file is read as it is, creating nothing
-    immutable = not pending and run_in_progress(results_dir) is None
+    # at rest (no other run writing, nothing in a WAL) the one file is read as it is, creating nothing;
+    # the run holding the lock may be this process (checking its store before writing): a `mode=ro`
+    # connection then would leave -wal/-shm files behind when the run stops at a refusal
+    holder = run_in_progress(results_dir)
+    immutable = not pending and (holder is None or holder.pid == os.getpid())
     conn = sqlite3.connect(_readonly_uri(path, immutable), uri=True, timeout=60)
     try:
         _check_schema(conn, path)

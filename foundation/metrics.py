@@ -56,6 +56,14 @@ def point_name(prefix: str, level: float) -> str:
 REFERENCE_VALUES = ("prevalence", "ap_random")
 
 
+def reference_value_message(metric: str) -> str | None:
+    """Why `metric` cannot rank anything when it is a reference value (None when it is a score)."""
+    if metric not in REFERENCE_VALUES:
+        return None
+    return (f"`{metric}` is a yardstick of AP (the fold's class counts), not a score: rank by another metric "
+            "(e.g. ap, roc_auc, ece); chance is shown as the `prior` and `random` rows")
+
+
 def metric_direction(name: str) -> str:
     """'higher' or 'lower' (is better); every stored metric has one."""
     lower = {"brier", "log_loss", "ece", "fit_seconds", "predict_seconds"}

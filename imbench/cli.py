@@ -12,6 +12,7 @@ User mistakes (unknown names, bad grid files, missing results) print one line an
 """
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -53,12 +54,24 @@ for _group in (cli_run, cli_store, cli_analysis, cli_shift, cli_compare, cli_plu
         cli.add_command(_command)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: what runs stops, what finished is kept, workers are stopped."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors → one line on stderr and exit code 2."""
+    """Console entry point: user errors → one line on stderr and exit code 2; Ctrl-C → exit 130,
+    SIGTERM → exit 143, after the same clean-up."""
     from foundation.notices import hold_notices
+    from imbench import sequential
 
     args = list(sys.argv[1:] if argv is None else argv)
+    sequential.ARGV = args
     debug = "--debug" in args
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         with hold_notices():  # dataset notices print after the checks pass, never before an error line
             cli.main(args=args, prog_name="imbench", standalone_mode=False)
@@ -69,9 +82,11 @@ def main(argv: list[str] | None = None) -> None:
             raise
         exc.show()
         sys.exit(2)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        terminated = isinstance(exc, Terminated) or isinstance(exc.__context__, Terminated)
+        how = "stopped by SIGTERM" if terminated else "interrupted"
+        print(f"imbench: {how} (a run keeps its finished cells: the same command resumes)", file=sys.stderr)
+        sys.exit(143 if terminated else 130)
     except Exception as exc:
         corrupt = store_corruption(exc)
         if debug or not (corrupt or isinstance(exc, user_errors())):

@@ -63,11 +63,17 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
 @jobs_option(1, "Cells fitted in parallel.")
 @click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
               help="Results folder [default: results/<grid name>].")
-@click.option("--backend", type=click.Choice(["loky", "dask", "sequential"]), default="loky", show_default=True)
-@click.option("--scheduler", default=None, help="Dask scheduler address (with --backend dask).")
+@click.option("--backend", type=click.Choice(["local", "dask", "sequential", "loky"]), default="local",
+              show_default=True, help="local: worker processes on this machine (`loky` is its former name); dask: "
+              "a Dask cluster; sequential: in this process, for debugging (no limits).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://HOST:8786 (with --backend "
+              "dask; without it, a local Dask cluster of -j workers).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds per cell before it is stopped and stored as `timeout` [default: the grid's "
                    "[limits] cell_timeout, else none].")
+@click.option("--memory", "memory", default=None, metavar="SIZE",
+              help="Memory per cell (e.g. 2GB, 512MB, or MiB) before it is stopped and stored as `oom` "
+                   "[default: the grid's [limits] cell_memory, else none].")
 @click.option("--no-progress", is_flag=True, help="No progress bar (e.g. in logs).")
 @click.option("--metric", default="ap", show_default=True, help="Metric the final leaderboard ranks by.")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
@@ -77,14 +83,27 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
 @click.option("--probe", "probe_seconds", type=click.FloatRange(min=0), default=8.0, show_default=True,
               help="With --dry-run: seconds of real cells timed to scale the estimate (0: none).")
 def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend: str, scheduler: str | None,
-                timeout: float | None, no_progress: bool, metric: str, plugin_dirs: tuple[Path, ...],
-                part_datasets: tuple[str, ...], part_models: tuple[str, ...], part_strategies: tuple[str, ...],
-                part_posthoc: tuple[str, ...], shard: str | None, dry_run: bool, probe_seconds: float) -> None:
+                timeout: float | None, memory: str | None, no_progress: bool, metric: str,
+                plugin_dirs: tuple[Path, ...], part_datasets: tuple[str, ...], part_models: tuple[str, ...],
+                part_strategies: tuple[str, ...], part_posthoc: tuple[str, ...], shard: str | None, dry_run: bool,
+                probe_seconds: float) -> None:
     """Run GRID_FILE (TOML); re-running the same command resumes where it stopped. One run per results
     folder at a time (a second is refused); keep the folder on a local disk."""
+    from benchmarks.execution import check_backend
+    from benchmarks.limits import parse_memory
+
+    backend = check_backend(backend, scheduler)
+    try:
+        memory_mb = None if memory is None else parse_memory(memory)
+    except ValueError as exc:
+        raise UserError(f"--memory {exc}") from None
     part = grid_part(part_datasets, part_models, part_strategies, part_posthoc, shard)
     if not dry_run and _resumed_at_once(grid_file, results_dir, part, list(plugin_dirs), metric):
         return
+    if backend == "sequential" and not dry_run:
+        from imbench.sequential import supervise
+
+        supervise()  # returns in the process that runs the cells
     load_plugins(plugin_dirs)
     if dry_run:
         plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout)
@@ -101,12 +120,16 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     results_dir = results_dir or Path("results") / grid.name
     with RunProgress(err_console, f"{grid.name}", enabled=not no_progress) as bar:
         summary = run_grid(grid, results_dir, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
-                           timeout=timeout, on_start=lambda *counts: (release_notices(), bar.start(*counts)),
+                           timeout=timeout, memory_mb=memory_mb,
+                           on_start=lambda *counts: (release_notices(), bar.start(*counts)),
                            on_result=bar.update, part=part, receipt_key=key)
     ran = sum(summary.counts.values())
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
     err_console.print(f"{grid.name}: {summary.total} cells, {summary.already_done} already stored, ran {ran}: "
                       f"{counts} → {results_dir}", highlight=False)
+    if summary.oom_kept:
+        err_console.print(f"  {summary.oom_kept} cells stored as oom are not retried: raise --memory (or "
+                          "[limits] cell_memory) to retry them", highlight=False)
     if summary.inner_only:
         err_console.print(f"  {summary.inner_only} stored cells needed only their inner folds", highlight=False)
     if summary.derived_from_store:
@@ -172,15 +195,15 @@ def check_run_metric(grid, metric: str) -> None:  # type: ignore[no-untyped-def]
     """`run --metric` is checked before anything runs: a metric the grid's cells will carry."""
     import numpy as np
 
-    from foundation.metrics import compute_metrics, unknown_metric
+    from foundation.metrics import compute_metrics, reference_value_message, unknown_metric
 
     names = sorted(compute_metrics(np.array([0, 1, 0, 1]), np.array([0.1, 0.8, 0.3, 0.6]), grid.metrics,
                                    deployed_threshold=0.5))
     if metric not in names:
         raise unknown_metric(metric, names)
-    if metric == "prevalence":
-        raise UserError("`prevalence` is the random-scorer baseline of AP, not a score: rank by another metric "
-                        "(e.g. ap, roc_auc, ece)")
+    message = reference_value_message(metric)
+    if message:
+        raise UserError(message)
 
 
 @click.command("export", short_help="Write a store's cells, predictions and datasets as Parquet or CSV.")

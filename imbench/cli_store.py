@@ -145,7 +145,7 @@ def plan_and_print(grid_file: Path, part: Any, results_dir: Path | None, n_jobs:
     print_plan(plan, grid_file, n_jobs, all_left_out)
 
 
-@click.command("plan")
+@click.command("plan", short_help="Cells, skips, downloads and estimated time of a grid, before running it.")
 @click.argument("grid_file", type=click.Path(path_type=Path))
 @click.option("-j", "--jobs", "n_jobs", default=1, show_default=True, type=click.IntRange(min=1),
               help="Workers the estimate is for.")
@@ -173,7 +173,7 @@ def plan_command(grid_file: Path, n_jobs: int, results_dir: Path | None, probe_s
     plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout, all_left_out=all_left_out)
 
 
-@click.command("merge")
+@click.command("merge", short_help="Combine stores of one grid (shards, subsets) into one store.")
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.argument("stores", nargs=-1, required=True, type=click.Path(path_type=Path))
 def merge_command(out_dir: Path, stores: tuple[Path, ...]) -> None:
@@ -191,7 +191,7 @@ def merge_command(out_dir: Path, stores: tuple[Path, ...]) -> None:
                       highlight=False)
 
 
-@click.command("check")
+@click.command("check", short_help="Verify a store's integrity, cells, predictions and folds.")
 @click.argument("results_dir", type=click.Path(path_type=Path))
 @click.option("--no-folds", is_flag=True, help="Skip recomputing every dataset's folds (the slowest check).")
 def check_command(results_dir: Path, no_folds: bool) -> None:
