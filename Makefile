@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
+# test processes (pytest-xdist); the suite's own runs use -j 2 inside some tests
+TEST_JOBS ?= 2
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: bench test test-all perf clean-venv help browser
@@ -23,10 +25,10 @@ bench: $(STAMP)
 	$(BIN)/imbench run benchmarks/default.toml -j $(JOBS)
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n $(TEST_JOBS)
 
 test-all: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
 
 # Headless Chromium for the HTML report test (tests/test_analysis_report.py). Best effort and quiet:
 # Debian's package needs root; without it the browser test is skipped with the reason.

