@@ -90,10 +90,11 @@ class Plan:
         return self.probe.ratio if self.probe is not None else 1.0
 
     def cell_seconds(self) -> np.ndarray:
-        """Expected seconds of each cell still to run, on this machine (probe ratio), capped at the limit."""
+        """Expected seconds of each cell still to run, on this machine (probe ratio), capped at the limit.
+        The overhead (metrics, derived steps, storing) is CPU work on the same machine: it scales too."""
         frame = self.to_run
         overhead = self.model.overhead_seconds + self.model.overhead_per_step * frame["steps"].to_numpy()
-        seconds = frame["fit_seconds"].to_numpy() * self.speed + overhead
+        seconds = (frame["fit_seconds"].to_numpy() + overhead) * self.speed
         if self.timeout is not None:
             seconds = np.minimum(seconds, self.timeout)
         return seconds

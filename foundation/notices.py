@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 
 class _StderrHandler(logging.Handler):
-    """Plain lines on the current sys.stderr (libraries such as openml configure the root logger's format)."""
+    """Plain lines on the current sys.stderr (libraries such as openml configure the root logger's
+    format), wrapped at the terminal's width (a long list of dropped columns must not run off it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(self.format(record), file=sys.stderr)
+        width = shutil.get_terminal_size((80, 24)).columns
+        print(textwrap.fill(self.format(record), width=max(width, 40), subsequent_indent="  ",
+                            break_on_hyphens=False), file=sys.stderr)
 
 
 logger = logging.getLogger("imbench.datasets")

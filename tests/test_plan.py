@@ -117,7 +117,7 @@ def test_the_probe_times_real_cells_of_the_plan() -> None:
     assert probe.ratio == pytest.approx(np.clip(probe.measured / probe.predicted, 0.25, 4.0))
     plan.probe = probe
     assert plan.cell_seconds().sum() == pytest.approx(
-        plan.to_run["fit_seconds"].sum() * probe.ratio + plan.model.overhead(0) * len(plan.to_run))
+        (plan.to_run["fit_seconds"].sum() + plan.model.overhead(0) * len(plan.to_run)) * probe.ratio)
 
 
 def test_a_dry_run_prints_the_plan_and_writes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.store import read_cells, read_predictions, store_path  # noqa: E402
+from benchmarks.perf.stores import same_results, stored_cells  # noqa: E402
 
 GRID = """\
 name = "concurrent"
@@ -45,20 +43,6 @@ def _start(grid: Path, results: Path) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True)
 
 
-def _cells(results: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{store_path(results)}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-def _same(a: Path, b: Path) -> bool:
-    cells = [read_cells(p).sort_values("key")[["key", "status", "ap", "roc_auc"]].reset_index(drop=True) for p in (a, b)]
-    preds = [read_predictions(p).sort_values(["key", "row_index"]).reset_index(drop=True) for p in (a, b)]
-    return cells[0].equals(cells[1]) and preds[0].equals(preds[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=10)
@@ -73,7 +57,7 @@ def main() -> None:
     for trial in range(args.trials):
         results = work / f"trial{trial}"
         first = _start(grid, results)
-        while _cells(results) < 1 and first.poll() is None:
+        while stored_cells(results) < 1 and first.poll() is None:
             time.sleep(0.02)
         time.sleep(0.3 * (trial % 5))  # the second run arrives at a different moment each trial
         second = _start(grid, results)
@@ -83,7 +67,7 @@ def main() -> None:
         tried += overlapped
         refused += overlapped and second.returncode == 2 and one_line
         completed += first.wait() == 0
-        same = _same(reference, results)
+        same = same_results(reference, results)
         equal += same
         print(f"trial {trial + 1}: {'concurrent' if overlapped else 'not concurrent (first had ended)'}; second run "
               f"exit {second.returncode}{' (one line naming the first)' if one_line else ''}, first run exit "

@@ -17,7 +17,6 @@ import argparse
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.store import read_cells, read_predictions, store_path  # noqa: E402
+from benchmarks.perf.stores import same_results, stored_cells  # noqa: E402
 
 GRID = """\
 name = "kill-trials"
@@ -50,21 +49,6 @@ def _start(grid: Path, results: Path, jobs: int) -> subprocess.Popen[bytes]:
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def _cells(results: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{store_path(results)}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-def _same(a: Path, b: Path) -> bool:
-    cells = [read_cells(p).sort_values("key")[["key", "status", "ap", "roc_auc"]].reset_index(drop=True)
-             for p in (a, b)]
-    preds = [read_predictions(p).sort_values(["key", "row_index"]).reset_index(drop=True) for p in (a, b)]
-    return cells[0].equals(cells[1]) and preds[0].equals(preds[1])
-
-
 def _left_behind(pids: set[int], seconds: float = 10.0) -> int:
     """How many of `pids` are still alive after waiting up to `seconds` for them to end."""
     deadline = time.monotonic() + seconds
@@ -77,7 +61,7 @@ def _left_behind(pids: set[int], seconds: float = 10.0) -> int:
 
 def _trial(grid: Path, results: Path, reference: Path, jobs: int, delay_cells: int, main_only: bool) -> tuple[bool, int]:
     run = _start(grid, results, jobs)
-    while _cells(results) < delay_cells and run.poll() is None:
+    while stored_cells(results) < delay_cells and run.poll() is None:
         time.sleep(0.02)
     children = {p.pid for p in psutil.Process(run.pid).children(recursive=True)} if run.poll() is None else set()
     if main_only:
@@ -88,7 +72,7 @@ def _trial(grid: Path, results: Path, reference: Path, jobs: int, delay_cells: i
     left = _left_behind(children)
     if _start(grid, results, jobs).wait() != 0:
         return False, left
-    return _same(reference, results), left
+    return same_results(reference, results), left
 
 
 def main() -> None:
@@ -102,7 +86,7 @@ def main() -> None:
     reference = work / "reference"
     if _start(grid, reference, args.jobs).wait() != 0:
         raise SystemExit("the reference run failed")
-    total = _cells(reference)
+    total = stored_cells(reference)
     print(f"grid: {total} cells; {args.trials} trials of each kind, -j {args.jobs}", flush=True)
     for main_only in (False, True):
         kind = "main process only" if main_only else "whole group"
@@ -113,11 +97,11 @@ def main() -> None:
             same, left = _trial(grid, results, reference, args.jobs, at, main_only)
             survived += same
             orphans += left
-            print(f"  {kind}, killed after {at:3d} cells: resume equals the uninterrupted run: {same}; "
-                  f"processes left after 10 s: {left}", flush=True)
+            print(f"  {kind}, killed after {at:3d} cells: resumed = uninterrupted: {same}; "
+                  f"left after 10 s: {left}", flush=True)
             shutil.rmtree(results, ignore_errors=True)
-        print(f"kill -9 ({kind}): {survived}/{args.trials} resumed to the uninterrupted store; "
-              f"processes left behind: {orphans}", flush=True)
+        print(f"kill -9 ({kind}): {survived}/{args.trials} resumed to the uninterrupted store;\n"
+              f"  processes left behind: {orphans}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
 

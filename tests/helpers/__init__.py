@@ -82,6 +82,8 @@ class LogitScores(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         return logit(np.clip(self.predict_proba(X)[:, 1], 1e-15, 1 - 1e-15))
+
+
 def store_fingerprint(results: Path) -> dict[str, tuple[int, str]]:
     """Row count and a hash of every row of every table of a store (read without writing anything):
     equal fingerprints mean nothing stored changed."""
