@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> None:
             cli.main(args=args, prog_name="imbench", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # click's own (missing argument, unknown option): one line too
+        if debug:
+            raise
+        command = exc.ctx.command_path if exc.ctx is not None else "imbench"
+        print(f"imbench: error: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        sys.exit(2)
     except click.ClickException as exc:
         if debug:
             raise

@@ -224,6 +224,10 @@ CASES: dict[str, Case] = {
     "report --out is a file": lambda p: (["report", str(p.store), "--out", str(_a_file(p))], "is a file, not a folder"),
     "leaderboard --out below a file": lambda p: (["leaderboard", str(p.store), "--out", str(_a_file(p) / "x")],
                                                  "lies below a file"),
+    "run without a grid (click's usage error)": lambda p: (["run"], "Missing argument 'GRID_FILE'. (see 'imbench run "
+                                                                 "--help')"),
+    "an unknown option (click's usage error)": lambda p: (["leaderboard", str(p.store), "--bogus"],
+                                                          "No such option '--bogus'"),
     "leaderboard --metric prevalence": lambda p: (["leaderboard", str(p.store), "--metric", "prevalence", "--out",
                                                    str(p.fresh())], "`prevalence` is a yardstick of AP"),
     "report --metric prevalence": lambda p: (["report", str(p.store), "--metric", "prevalence", "--out",
