@@ -34,12 +34,16 @@ class Run:
         return load(self.results_dir).results
 
 
-def run(grid: str | Path, results: str | Path | None = None, jobs: int = 1, *, backend: str = "loky",
-        scheduler: str | None = None, timeout: float | None = None, plugins: Iterable[str | Path] = (),
+def run(grid: str | Path, results: str | Path | None = None, jobs: int = 1, *, backend: str = "local",
+        scheduler: str | None = None, timeout: float | None = None, memory: str | float | None = None,
+        shard: str | None = None, plugins: Iterable[str | Path] = (),
         on_start: Callable[[int, int], None] | None = None, on_result: Callable[[Any], None] | None = None) -> Run:
     """Run a grid file into `results` (default `results/<grid name>`), resuming what is stored; `jobs`
-    -1 uses every core. Returns a `Run` (`.summary`: counts per status; `.table`: the results frame)."""
+    -1 uses every core; `memory` per cell ("2GB", or MiB) and `shard` ("I/N") as on the command line.
+    Returns a `Run` (`.summary`: counts per status; `.table`: the results frame)."""
     from benchmarks.grid import load_grid
+    from benchmarks.limits import parse_memory
+    from benchmarks.parts import GridPart, parse_shard
     from benchmarks.runner import run_grid
     from imbench.options import all_cores
     from imbench.plugin_options import load_plugins
@@ -47,8 +51,11 @@ def run(grid: str | Path, results: str | Path | None = None, jobs: int = 1, *, b
     load_plugins(tuple(Path(p) for p in plugins))
     spec = load_grid(grid)
     results_dir = Path(results) if results is not None else Path("results") / spec.name
+    memory_mb = None if memory is None else parse_memory(memory)
+    part = GridPart(shard=parse_shard(shard)) if shard is not None else None
     summary = run_grid(spec, results_dir, n_jobs=all_cores() if jobs == -1 else jobs, backend=backend,
-                       scheduler=scheduler, timeout=timeout, on_start=on_start, on_result=on_result)
+                       scheduler=scheduler, timeout=timeout, memory_mb=memory_mb, on_start=on_start,
+                       on_result=on_result, part=part)
     return Run(results_dir, summary)
 
 

@@ -153,3 +153,21 @@ def test_run_parts_from_the_command_line(tmp_path: Path) -> None:
     assert all(in_shard(key, (1, 2)) for key in cells["key"])
     assert f"{len(cells)} cells, 0 already stored, ran {len(cells)}" in out.stderr
     assert "incomplete:" in out.stdout  # the leaderboard says the store holds a part of the grid
+
+
+def test_the_python_api_runs_shards_with_a_memory_limit(whole: Path, tmp_path: Path) -> None:
+    import json
+
+    from imbench import api
+
+    grid = tmp_path / "tiny.toml"
+    grid.write_text(GRID)
+    first = api.run(grid, results=tmp_path / "r", shard="1/2", memory="2GB")
+    assert 0 < first.summary.total < len(read_cells(whole))
+    api.run(grid, results=tmp_path / "r", shard="2/2", memory=2048)
+    cells, preds = comparable(tmp_path / "r")
+    expected_cells, expected_preds = comparable(whole)
+    pd.testing.assert_frame_equal(cells, expected_cells)
+    pd.testing.assert_frame_equal(preds, expected_preds)
+    parts = [json.dumps(run["spec"].get("part")) for run in read_runs(tmp_path / "r")]
+    assert any("1/2" in p or "[1, 2]" in p for p in parts) and len(parts) == 2
