@@ -48,7 +48,9 @@ def parse_baseline(text: str | Baseline, models: list[str], labels: list[str]) -
         return text
     model, _, label = text.partition("/")
     baseline = Baseline(label, model) if label and model in models else Baseline(text)
-    if baseline.label not in labels:
+    if baseline.label not in labels and not (text == DEFAULT_BASELINE and labels):
+        # the default baseline absent (a subset run without `none`): boards rank without comparisons
+        # and say so; a baseline the user named must exist
         raise UnknownNameError(unknown_name_message("baseline label in this store", baseline.label, labels))
     return baseline
 

@@ -63,7 +63,8 @@ def _ranking(board: "Leaderboard") -> str:
 
 def _comparisons(board: "Leaderboard") -> str:
     if board.baseline_problem:
-        return f"vs {board.baseline.describe()}: no comparisons ({board.baseline_problem})."
+        return (f"vs {board.baseline.describe()}: no comparisons ({board.baseline_problem}); --baseline LABEL "
+                "compares with another.")
     t = board.table
     n_tests = int(t["p_wilcoxon"].notna().sum()) if "p_wilcoxon" in t else 0
     tests = (f"Holm-corrected over the {n_tests} test{'' if n_tests == 1 else 's'} of this board at α={board.alpha:g}"

@@ -232,17 +232,18 @@ class _ClusterRun:
         """How the worker with `pid` ended, from its nanny's log (an exit code or a signal)."""
         from benchmarks.local_pool import exit_reason
 
-        if pid is not None:
+        pattern = re.compile(rf"Worker process {pid} (exited with status (\d+)|was killed by signal (\d+))")
+        for attempt in range(5 if pid is not None else 0):  # the nanny may log it a moment later
             try:
                 logs = self.client.get_worker_logs(nanny=True)
             except Exception:  # logs are a courtesy; the row is stored either way
                 logs = {}
-            pattern = re.compile(rf"Worker process {pid} (exited with status (\d+)|was killed by signal (\d+))")
             for records in logs.values():
                 for _, message in records:
                     match = pattern.search(str(message))
                     if match:
                         code = int(match.group(2)) if match.group(2) else -int(match.group(3))
                         return exit_reason(code)
+            time.sleep(0.2 * (attempt + 1))
         return "the worker process died (its nanny's log says how)"
 

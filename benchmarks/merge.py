@@ -14,6 +14,7 @@ name and renamed, so OUT never holds half a store.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -24,10 +25,10 @@ from urllib.parse import quote
 
 from benchmarks.cells import count_plan
 from benchmarks.grid import grid_from_spec
-from benchmarks.lock import RunLock
+from benchmarks.lock import LOCK_FILE, RunLock
 from benchmarks.spec_union import union_spec
 from benchmarks.store import (FINAL_STATUSES, SCHEMA_SQL, SCHEMA_VERSION, STORE_FILE, StoreError, check_store,
-                              in_progress, open_readonly, store_path)
+                              in_progress, open_readonly, readonly_uri, store_path)
 from foundation.names import UnknownNameError
 from foundation.paths import check_writable_dir, prepare_dir
 
@@ -118,7 +119,19 @@ def merge_stores(out: str | Path, sources: list[str | Path]) -> MergeSummary:
         raise StoreError(f"{out}: the output folder is also an input; merge into a new folder")
     check_writable_dir(out, "OUT")
     grids = check_mergeable(paths)
+    created = not out.exists()
     prepare_dir(out, "OUT")
+    try:
+        return _merge_locked(out, paths, grids)
+    except BaseException:
+        if created:  # a source that fails while being read (damage the cheap checks miss) leaves nothing
+            (out / LOCK_FILE).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _merge_locked(out: Path, paths: list[Path], grids: list[dict[str, Any]]) -> MergeSummary:
     with RunLock(out, what="merge"):
         if store_path(out).exists():
             raise StoreError(f"{out}: already holds a store; merge into a new folder")
@@ -151,7 +164,7 @@ def _write(target: Path, sources: list[Path], grid_spec: dict[str, Any]) -> Merg
         steps: dict[str, list[str]] = {}
         final = ",".join(f"'{s}'" for s in FINAL_STATUSES)
         for source in sources:
-            conn.execute("ATTACH DATABASE ? AS src", (_uri(source),))
+            conn.execute("ATTACH DATABASE ? AS src", (readonly_uri(source),))
             conn.execute("DELETE FROM idmap")
             conn.execute("DELETE FROM taken")
             for run in conn.execute("SELECT id, started_at, finished_at, spec, environment, host, pid FROM src.runs "
@@ -204,5 +217,4 @@ def _scalar(conn: sqlite3.Connection, query: str) -> int:
     return int(conn.execute(query).fetchone()[0])
 
 
-def _uri(source: Path) -> str:
-    return f"file:{quote(str(store_path(source).resolve()))}?mode=ro"
+

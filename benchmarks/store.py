@@ -382,6 +382,17 @@ def _wal_pending(path: Path) -> bool:
     return wal.is_file() and wal.stat().st_size > 0
 
 
+def readonly_uri(results_dir: str | Path) -> str:
+    """How to open a store for reading. At rest (no other run writing, nothing in a WAL) the one file
+    is read as it is (`immutable`), creating nothing next to it; the run holding the lock may be this
+    process (checking its store before writing), where a `mode=ro` connection would leave -wal/-shm
+    files behind when the run stops at a refusal. A store being written is read in `mode=ro`."""
+    path = store_path(results_dir)
+    holder = run_in_progress(results_dir)
+    immutable = not _wal_pending(path) and (holder is None or holder.pid == os.getpid())
+    return _readonly_uri(path, immutable)
+
+
 def open_readonly(results_dir: str | Path) -> sqlite3.Connection:
     """A read connection to an existing store of this schema, or a StoreError saying what is wrong.
 
@@ -398,12 +409,7 @@ def open_readonly(results_dir: str | Path) -> sqlite3.Connection:
     if pending and not os.access(path.parent, os.W_OK):
         raise StoreError(f"{path}: the store has unmerged writes in {path.name}-wal and its folder is read-only; "
                          "copy the folder to a writable disk to read it")
-    # at rest (no other run writing, nothing in a WAL) the one file is read as it is, creating nothing;
-    # the run holding the lock may be this process (checking its store before writing): a `mode=ro`
-    # connection then would leave -wal/-shm files behind when the run stops at a refusal
-    holder = run_in_progress(results_dir)
-    immutable = not pending and (holder is None or holder.pid == os.getpid())
-    conn = sqlite3.connect(_readonly_uri(path, immutable), uri=True, timeout=60)
+    conn = sqlite3.connect(readonly_uri(results_dir), uri=True, timeout=60)
     try:
         _check_schema(conn, path)
         conn.execute("SELECT 1 FROM cells LIMIT 1")

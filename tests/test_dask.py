@@ -80,8 +80,10 @@ def test_hanging_and_worker_killing_cells_on_dask(tmp_path: Path, monkeypatch: p
     assert "6 cells, 0 already stored, ran 6: 2 crashed, 2 ok, 2 timeout" in out.stderr
     cells = read_cells(tmp_path / "dask").set_index("label")
     assert (cells.loc["test-hang", "message"] == "cell exceeded its time limit of 3 s").all()
-    assert (cells.loc["test-crash", "message"] == "its worker died on each of 2 attempts; last: the worker process "
-                                                  "exited with code 3").all(), cells.loc["test-crash", "message"]
+    # how the worker ended comes from its nanny's log; on a loaded machine the line may come too late
+    how = ("exited with code 3", "died (its nanny's log says how)")
+    prefix = "its worker died on each of 2 attempts; last: the worker process "
+    assert cells.loc["test-crash", "message"].isin([prefix + h for h in how]).all(), cells.loc["test-crash", "message"]
     assert set(read_predictions(tmp_path / "dask")["key"]) == set(cells.loc["none", "key"])
 
 

@@ -77,6 +77,8 @@ def test_three_shards_merged_equal_one_run(whole: Path, tmp_path: Path) -> None:
     merged = tmp_path / "merged"
     summary = merge_stores(merged, shards)
     assert summary.cells == len(read_cells(whole)) and summary.runs == 3 and summary.duplicates == 0
+    for shard in shards:  # the inputs were read as they are: nothing created next to them
+        assert sorted(p.name for p in shard.iterdir()) == ["imbench.lock", "imbench.sqlite"]
     a_cells, a_preds = comparable(whole)
     b_cells, b_preds = comparable(merged)
     pd.testing.assert_frame_equal(a_cells, b_cells)
@@ -123,6 +125,15 @@ def test_merge_refuses_other_package_versions_and_other_data(whole: Path, tmp_pa
     with pytest.raises(StoreError, match="dataset 'keel:glass1' has other content"):
         merge_stores(tmp_path / "m2", [whole, changed])
     assert not (tmp_path / "m1").exists() and not (tmp_path / "m2").exists()
+    damaged = tmp_path / "damaged"  # pages garbled where the cheap checks do not look: found while copying
+    shutil.copytree(whole, damaged)
+    data = bytearray(store_path(damaged).read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + len(data) // 4] = b"\xff" * (len(data) // 4)
+    store_path(damaged).write_bytes(bytes(data))
+    with pytest.raises((StoreError, sqlite3.DatabaseError)):
+        merge_stores(tmp_path / "m3", [damaged])
+    assert not (tmp_path / "m3").exists()  # nothing left behind, not even the lock
 
 
 def test_subsets_into_one_store_equal_one_run(whole: Path, tmp_path: Path) -> None:
@@ -171,3 +182,14 @@ def test_the_python_api_runs_shards_with_a_memory_limit(whole: Path, tmp_path: P
     pd.testing.assert_frame_equal(preds, expected_preds)
     parts = [json.dumps(run["spec"].get("part")) for run in read_runs(tmp_path / "r")]
     assert any("1/2" in p or "[1, 2]" in p for p in parts) and len(parts) == 2
+
+
+def test_a_subset_without_the_default_baseline_ranks_and_says_why_there_is_no_comparison(tmp_path: Path) -> None:
+    grid = tmp_path / "g.toml"
+    grid.write_text(GRID)
+    out = run_cli("run", str(grid), "--results", str(tmp_path / "r"), "--datasets", "glass1", "--strategies",
+                  "random-under,smote*", "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "random-under" in out.stdout and "no comparisons" in out.stdout and "--baseline LABEL" in out.stdout
+    named = run_cli("leaderboard", str(tmp_path / "r"), "--baseline", "class-weight")  # a named baseline must exist
+    assert named.returncode == 2 and "unknown baseline label in this store 'class-weight'" in named.stderr
