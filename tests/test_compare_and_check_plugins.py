@@ -151,7 +151,7 @@ def test_the_python_api_example_runs(tmp_path: Path) -> None:
     """docs/python-api.md's first example, as written (run in a scratch folder)."""
     text = (ROOT / "docs" / "python-api.md").read_text()
     example = text.split("<!-- tested example -->\n```python\n", 1)[1].split("```", 1)[0]
-    namespace: dict[str, object] = {}
+    namespace: dict[str, object] = {"__name__": "__main__"}  # as a script run with `python`
     code = compile(example, "docs/python-api.md", "exec")
     import os
 
