@@ -11,7 +11,7 @@ import click
 
 from imbench.cli_store import grid_part, part_options, plan_and_print
 from imbench.errors import UserError
-from imbench.options import jobs_option, plugins_option
+from imbench.options import WIDE_OPTION, jobs_option, plugins_option
 from imbench.plugin_options import load_plugins
 from imbench.tables import make_console
 
@@ -32,8 +32,10 @@ err_console = make_console(stderr=True)
               "ensemble, weighting, loss, posthoc, none).")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules to include; repeatable.")
+@WIDE_OPTION
 def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir: str | None, rows: str | None,
-                 max_rows: int | None, features: str | None, family: str | None, plugin_dirs: tuple[Path, ...]) -> None:
+                 max_rows: int | None, features: str | None, family: str | None, plugin_dirs: tuple[Path, ...],
+                 wide: bool) -> None:
     """List registered datasets, models or strategies.
 
     For datasets, NAMES may be names, globs (`keel:yeast*`) or suites (`openml-suite:imbalanced`), and the
@@ -53,9 +55,13 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
     if family is not None and what != "strategies":
         raise UserError(f"--family applies to `imbench list strategies`, not to {what}")
     frame, title = listing_table(what, list(names), selection, family=family)
-    from imbench.tables import rich_table
+    from imbench.tables import print_fitted, rich_table
 
-    console.print(rich_table(frame, title=title, digits=2))
+    if what == "datasets":  # many short columns: a compact table that drops the least needed to fit
+        print_fitted(console, frame, title, drop_order=("missing_rate", "n_categorical", "source", "data"), wide=wide,
+                     all_columns="--wide shows every column")
+    else:
+        console.print(rich_table(frame, title=title, digits=2))
 
 
 @click.command("run", short_help="Run a grid file into a results folder; running it again resumes.")

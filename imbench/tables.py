@@ -95,9 +95,11 @@ def short_label(label: str) -> str:
 
 
 def print_fitted(console: Console, frame: pd.DataFrame, title: str, notes: list[str] = (),  # type: ignore[assignment]
-                 drop_order: tuple[str, ...] = (), wide: bool = False, caption: str | None = None) -> None:
-    """A compact table that fits the console (dropping columns of `drop_order` first, and saying so;
-    `wide`: every column however wide), then its notes wrapped at the console width."""
+                 drop_order: tuple[str, ...] = (), wide: bool = False, caption: str | None = None,
+                 all_columns: str = "--wide shows every column; the files have them all") -> None:
+    """A compact table that fits the console (dropping columns of `drop_order` first, and saying so,
+    with `all_columns`: where to see them; `wide`: every column however wide), then its notes wrapped
+    at the console width."""
     width = console.width
     dropped: list[str] = []
     if not wide:
@@ -113,8 +115,7 @@ def print_fitted(console: Console, frame: pd.DataFrame, title: str, notes: list[
         console.print(table)
     notes = list(notes)
     if dropped:
-        notes.append(f"left out to fit {width} columns: {', '.join(dropped)} (--wide shows every column; the files "
-                     "have them all).")
+        notes.append(f"left out to fit {width} columns: {', '.join(dropped)} ({all_columns}).")
     for line in notes:
         console.print(wrapped(line, width), soft_wrap=True, highlight=False, markup=False)
     console.print()

@@ -242,3 +242,6 @@ def test_listings_fit_80_columns(what: str) -> None:
     out = run_cli("list", what, columns=80)
     assert out.returncode == 0, out.stderr
     assert max(len(line) for line in out.stdout.splitlines()) <= 80
+    if what == "datasets":  # whole names and numbers, the columns that do not fit named below the table
+        assert "keel:yeast-2_vs_4 " in out.stdout and " 284807 " in out.stdout
+        assert "left out to fit 80 columns" in out.stdout
