@@ -84,6 +84,14 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def check_scheduler(scheduler: str) -> None:
+    """Connect to the scheduler once and let go: an unreachable address is one line before the run
+    creates or writes anything."""
+    runner = DaskRunner(scheduler)
+    client, _ = runner._connect()
+    client.close()
+
+
 class DaskRunner:
     """Run cells on a Dask cluster (at `scheduler`, or a LocalCluster of `n_jobs` workers)."""
 

@@ -197,6 +197,10 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
     override the grid's [limits].
     """
     backend = check_backend(backend, scheduler)
+    if backend == "dask" and scheduler is not None:
+        from benchmarks.dask_backend import check_scheduler
+
+        check_scheduler(scheduler)
     results_dir = Path(results_dir)
     part = part or GridPart()
     chosen = select_part(grid, part)

@@ -13,7 +13,7 @@ from imbench.cli_store import grid_part, part_options, plan_and_print
 from imbench.errors import UserError
 from imbench.options import WIDE_OPTION, jobs_option, plugins_option
 from imbench.plugin_options import load_plugins
-from imbench.tables import make_console
+from imbench.tables import make_console, wrapped
 
 console = make_console()
 err_console = make_console(stderr=True)
@@ -142,7 +142,8 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
         derived = ", ".join(f"{n} {status}" for status, n in sorted(summary.derived_from_store.items()))
         err_console.print(f"  post-hoc steps derived from stored predictions, no fit: {derived}", highlight=False)
     for line in summary.left_out:
-        err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True, markup=False)
+        err_console.print(wrapped(f"not enumerated: {line}", err_console.width), highlight=False, soft_wrap=True,
+                          markup=False)
     _print_board(results_dir, metric, key)
 
 
@@ -192,7 +193,8 @@ def _resumed_at_once(grid_file: Path, results_dir: Path | None, part, plugin_dir
     err_console.print(f"{done.get('name')}: {total} cells, {total} already stored, ran 0: nothing to do → "
                       f"{results_dir}", highlight=False, markup=False)
     for line in done.get("left_out", []):
-        err_console.print(f"  not enumerated: {line}", highlight=False, soft_wrap=True, markup=False)
+        err_console.print(wrapped(f"not enumerated: {line}", err_console.width), highlight=False, soft_wrap=True,
+                          markup=False)
     _print_board(results_dir, metric, receipt.get("key"), receipt)
     return True
 

@@ -93,6 +93,7 @@ def test_unreachable_scheduler_is_a_clear_error(tiny_grid_file: Path, tmp_path: 
     grid = load_grid(tiny_grid_file)
     with pytest.raises(BackendError, match="cannot reach the Dask scheduler"):
         run_grid(grid, tmp_path / "r", backend="dask", scheduler="tcp://127.0.0.1:9")
+    assert not (tmp_path / "r").exists()  # refused before the results folder is created
 
 
 def test_memory_limit_on_dask_needs_one_thread_per_worker(tiny_grid_file: Path, tmp_path: Path) -> None:
