@@ -111,9 +111,10 @@ def _unmatched(a: RunResults, b: RunResults, carried_a: set[tuple[str, str]], ca
 
 def _notes(a: RunResults, b: RunResults, metric: str, alpha: float, rope: float, table: pd.DataFrame,
            unmatched: pd.DataFrame) -> list[str]:
+    n_tests = int(table["p_wilcoxon"].notna().sum())
     lines = [f"A = {a.results_dir}, B = {b.results_dir}; Δ = B − A in {metric}, mean over the datasets where both "
              "stores have every fold of the label (folds averaged first), 95 % BCa bootstrap interval; W/T/L: B "
-             f"better/tied/worse; Wilcoxon signed-rank, Holm over the {int(table['p_wilcoxon'].notna().sum())} tests at "
+             f"better/tied/worse; Wilcoxon signed-rank, Holm over the {n_tests} test{'' if n_tests == 1 else 's'} at "
              f"α={alpha:g}; P(b/=/w): Bayesian signed-rank test, ROPE {rope:g} (--rope)."]
     if seed_of(a) != seed_of(b):
         lines.append(f"the run seeds differ ({seed_of(a)} vs {seed_of(b)}): the folds differ, so the differences "

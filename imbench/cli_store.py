@@ -41,6 +41,10 @@ def grid_part(part_datasets: tuple[str, ...], part_models: tuple[str, ...], part
                     split_patterns(part_posthoc), parse_shard(shard))
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 WIDTH = 80
 
 
@@ -183,7 +187,8 @@ def merge_command(out_dir: Path, stores: tuple[Path, ...]) -> None:
 
     summary = merge_stores(out_dir, list(stores))
     parts = ", ".join(f"{n:,} from {name}" for name, n in summary.per_store.items())
-    console.print(f"merged {len(stores)} stores → {out_dir}: {summary.cells:,} cells ({parts}), {summary.runs} runs kept",
+    console.print(f"merged {plural(len(stores), 'store')} → {out_dir}: {summary.cells:,} cells ({parts}), "
+                  f"{plural(summary.runs, 'run')} kept",
                   highlight=False, soft_wrap=True)
     if summary.duplicates:
         differ = f"; {summary.differing} final copies differed, the first store's kept" if summary.differing else ""
@@ -206,7 +211,7 @@ def check_command(results_dir: Path, no_folds: bool) -> None:
         console.print(f"note: {line}", highlight=False, soft_wrap=True)
     for line in report.problems:
         console.print(f"PROBLEM: {line}", highlight=False, soft_wrap=True)
-    verdict = "passed" if report.ok else f"failed: {len(report.problems)} problems"
+    verdict = "passed" if report.ok else f"failed: {plural(len(report.problems), 'problem')}"
     console.print(f"{results_dir}: check {verdict}", highlight=False)
     if not report.ok:
         sys.exit(CHECK_FAILED)
