@@ -264,7 +264,7 @@ def _large_datasets(tasks: list[CellTask], identities: dict[str, DatasetIdentity
     """The datasets the local backend shares memory-mapped with its workers (benchmarks/shared_data.py):
     those the tasks fit on that are large enough to be worth a file, loaded here once. Small ones are
     loaded by each worker by name."""
-    if backend not in ("local", "loky"):
+    if backend != "local":  # already the checked name (`loky` became `local`)
         return {}
     from benchmarks.shared_data import SHARE_ABOVE_BYTES
 

@@ -49,12 +49,19 @@ def _start(grid: Path, results: Path, jobs: int) -> subprocess.Popen[bytes]:
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _left_behind(pids: set[int], seconds: float = 10.0) -> int:
     """How many of `pids` are still alive after waiting up to `seconds` for them to end."""
     deadline = time.monotonic() + seconds
     alive = pids
     while alive and time.monotonic() < deadline:
-        alive = {pid for pid in alive if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"}
+        alive = {pid for pid in alive if _running(pid)}
         time.sleep(0.1)
     return len(alive)
 
