@@ -1,7 +1,7 @@
 """Fold assignment: identical folds for every model and strategy on a dataset (paired comparisons)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from collections import OrderedDict
 
 import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
@@ -19,10 +19,25 @@ def folds(y: np.ndarray, n_splits: int, n_repeats: int, run_seed: int, dataset: 
     return list(splitter.split(np.zeros(len(y)), y))
 
 
-@lru_cache(maxsize=8)
+#: What a worker keeps of the folds it computed: cells come longest-first, not dataset by dataset, so
+#: a worker comes back to a dataset after many others. At most this many datasets (as its dataset
+#: cache) and this many indices in all (about 128 MiB); least recently used go first.
+FOLD_CACHE_DATASETS = 64
+FOLD_CACHE_INDICES = 2**24
+_FOLDS: OrderedDict[tuple[bytes, int, int, int, str], list[tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+
+
 def _cached(y_bytes: bytes, n_splits: int, n_repeats: int, run_seed: int, dataset: str
             ) -> list[tuple[np.ndarray, np.ndarray]]:
-    return folds(np.frombuffer(y_bytes, dtype=np.int8), n_splits, n_repeats, run_seed, dataset)
+    key = (y_bytes, n_splits, n_repeats, run_seed, dataset)
+    if key in _FOLDS:
+        _FOLDS.move_to_end(key)
+        return _FOLDS[key]
+    _FOLDS[key] = folds(np.frombuffer(y_bytes, dtype=np.int8), n_splits, n_repeats, run_seed, dataset)
+    while len(_FOLDS) > 1 and (len(_FOLDS) > FOLD_CACHE_DATASETS or sum(
+            len(k[0]) * k[1] * k[2] for k in _FOLDS) > FOLD_CACHE_INDICES):
+        _FOLDS.popitem(last=False)
+    return _FOLDS[key]
 
 
 def fold_indices(y: np.ndarray, n_splits: int, n_repeats: int, run_seed: int, dataset: str,

@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks.cells import Cell
 from benchmarks.cv import fold_indices
 from benchmarks.derive import MAX_MESSAGE, CellPredictions, derive, one_line
+from benchmarks.fold_rows import predict_positive, take_rows
 from benchmarks.store import CellResult, InnerPredictions
 from datasets import Dataset, load_dataset
 from foundation.hashing import derive_seed
@@ -160,14 +161,14 @@ def fit_on_fold(model_name: str, strategy_name: str, params: dict[str, Any], X: 
             raise RuntimeError(f"strategy {strategy.name!r} asks for the full dataset but is not an anti-pattern")
         X_fit, y_fit = strategy.training_data(X, np.asarray(y), train, used, seed)
     else:
-        X_fit, y_fit = X.iloc[train], y_train
+        X_fit, y_fit = take_rows(X, train), y_train
     with threadpool_limits(limits=1):
         start = time.perf_counter()
         estimator.fit(X_fit, y_fit)
         fit_seconds = time.perf_counter() - start
         X_fit = None  # the training rows' copy is not needed to predict: free it first (large datasets)
         start = time.perf_counter()
-        proba = np.asarray(estimator.predict_proba(X.iloc[test]))[:, 1].astype(np.float64)
+        proba = predict_positive(estimator, X, test)
         predict_seconds = time.perf_counter() - start
     extra: dict[str, Any] = {}
     if notes:

@@ -1,7 +1,7 @@
 """One copy of a large dataset for the whole run: the client writes it once to the run's scratch folder
 and every process maps it read-only, so the operating system keeps a single copy in memory.
 
-A fit then copies only what it needs (its training rows, through `X.iloc[train]`). Read-only, so a
+A fit then copies only what it needs: its training rows, once (benchmarks/fold_rows.py). Read-only, so a
 strategy that wrote into the shared data would fail loudly instead of changing other cells' data.
 Small datasets (most bundled ones load in milliseconds) are not worth a file: workers load them by name.
 """

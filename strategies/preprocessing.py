@@ -28,11 +28,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 
 #: Columns a one-hot encoder makes per categorical feature (the last one: all rarer levels).
 MAX_ONEHOT_LEVELS = 50
@@ -91,9 +93,31 @@ class RoundCodes(TransformerMixin, BaseEstimator):
 
 
 class MedianImputer(SimpleImputer):
-    """SimpleImputer(strategy="median") that computes its medians one column at a time: the very same
-    computation (numpy.ma's median of each column), but without sorting a masked copy of the whole
-    training matrix at once, which holds 4-5 times the training fold in memory on a large dataset."""
+    """SimpleImputer(strategy="median") that holds less of a large fold in memory, with the same values:
+
+    - `fit` reads the data as it is, and computes its medians one column at a time (numpy.ma's median
+      of each column, as SimpleImputer does, without sorting a masked copy of the whole training
+      matrix, 4-5 times the fold at once);
+    - `transform` returns data with nothing to impute as it is (converted to float if it was not)
+      instead of a copy, so the fold is not held twice while the model fits on it.
+    """
+
+    def _validate_input(self, X: Any, in_fit: bool) -> Any:
+        if not (in_fit and self.copy):
+            return super()._validate_input(X, in_fit)
+        self.copy = False  # fitting only reads the data: validate it without SimpleImputer's copy
+        try:
+            return super()._validate_input(X, in_fit)
+        finally:
+            self.copy = True
+
+    def transform(self, X: Any) -> Any:
+        if self.copy and not self.add_indicator and self.strategy == "median" and not np.isnan(self.statistics_).any():
+            checked = validate_data(self, X, reset=False, accept_sparse="csc", dtype=FLOAT_DTYPES,
+                                    ensure_all_finite="allow-nan", copy=False)
+            if not sp.issparse(checked) and not np.isnan(checked).any():
+                return checked  # nothing to fill and no column to drop: the values as they are
+        return super().transform(X)  # fills a private copy
 
     def _dense_fit(self, X: np.ndarray, strategy: Any, missing_values: Any, fill_value: Any) -> np.ndarray:
         if strategy != "median" or self.add_indicator or X.ndim != 2 or X.shape[1] < 2:
@@ -114,10 +138,52 @@ class LeanColumnTransformer(ColumnTransformer):
         return super()._hstack(Xs, n_samples=n_samples)
 
 
+class NumericSteps(TransformerMixin, BaseEstimator):
+    """Median imputation, then scaling if asked, on every column of the frame: the values a
+    ColumnTransformer of those steps over all columns gives, without its copy of the columns first.
+    (Not a Pipeline: imbalanced-learn's pipeline refuses a nested one.)"""
+
+    def __init__(self, scale: bool = False, keep_empty_features: bool = False) -> None:
+        self.scale = scale
+        self.keep_empty_features = keep_empty_features
+
+    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
+        self.impute_ = MedianImputer(strategy="median", keep_empty_features=self.keep_empty_features)
+        imputed = self.impute_.fit_transform(X)
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.impute_, name):
+                setattr(self, name, getattr(self.impute_, name))
+        self.scale_ = StandardScaler() if self.scale else None
+        return self.scale_.fit_transform(_by_column(imputed)) if self.scale_ is not None else imputed
+
+    def fit(self, X: Any, y: Any = None) -> "NumericSteps":
+        self.fit_transform(X)
+        return self
+
+    def transform(self, X: Any) -> Any:
+        imputed = self.impute_.transform(X)
+        return self.scale_.transform(_by_column(imputed)) if self.scale_ is not None else imputed
+
+
+def _by_column(values: Any) -> Any:
+    """Column-major values for the scaler: its means and variances are sums down each column, whose
+    last bits depend on the memory layout; it always gets columns contiguous, as from a frame's `iloc`,
+    so a row-major fold (benchmarks/fold_rows.py) is scaled to the very same numbers."""
+    return np.asfortranarray(values) if isinstance(values, np.ndarray) and values.ndim == 2 else values
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return self.impute_.get_feature_names_out(input_features)
+
+
 def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale: bool,
-                      native_categorical: bool = False) -> ColumnTransformer:
+                      native_categorical: bool = False) -> BaseEstimator:
     """Impute (median / most frequent), encode categoricals (one-hot, or codes for native models) and
-    optionally scale numerics; numeric columns first."""
+    optionally scale numerics; numeric columns first.
+
+    Without categorical columns the numeric steps take the whole frame themselves (the same values
+    in the same order): a ColumnTransformer would first copy every column out of it."""
+    if not categorical:
+        return NumericSteps(scale=scale, keep_empty_features=native_categorical)
     numeric_steps: list[tuple[str, object]] = [
         ("impute", MedianImputer(strategy="median", keep_empty_features=native_categorical))]
     if scale:

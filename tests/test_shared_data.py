@@ -47,8 +47,9 @@ def test_lean_column_transformer_keeps_values_and_layout() -> None:
         np.testing.assert_array_equal(ours, theirs)
         assert (ours.flags.c_contiguous, ours.flags.f_contiguous) == (theirs.flags.c_contiguous,
                                                                       theirs.flags.f_contiguous)
-    ctx = TrainingContext(10, 2, ("a", "b"), ())
-    assert isinstance(make_preprocessor(ctx.numeric_columns, (), scale=True), LeanColumnTransformer)
+    ctx = TrainingContext(10, 2, ("a", "b"), ("g",))
+    assert isinstance(make_preprocessor(ctx.numeric_columns, ctx.categorical_columns, scale=True),
+                      LeanColumnTransformer)
 
 
 def test_a_run_with_every_dataset_shared_stores_the_same(tiny_grid_file: Path, tmp_path: Path,
