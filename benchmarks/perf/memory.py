@@ -41,16 +41,24 @@ def write_dataset(path: Path, rows: int, features: int) -> int:
     return X.nbytes + y.nbytes
 
 
-def pss(pid: int) -> int:
-    """Proportional set size of one process in bytes (0 if it is gone)."""
+#: The parts of a process's PSS that smaps_rollup reports, besides the total.
+PSS_PARTS = ("Pss_Anon", "Pss_File", "Pss_Shmem")
+
+
+def pss(pid: int) -> tuple[int, dict[str, int]]:
+    """Proportional set size of one process in bytes and its parts (0 and {} if it is gone)."""
+    total, parts = 0, {}
     try:
         with open(f"/proc/{pid}/smaps_rollup") as handle:
             for line in handle:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
+                key = line.split(":", 1)[0]
+                if key == "Pss":
+                    total = int(line.split()[1]) * 1024
+                elif key in PSS_PARTS:
+                    parts[key] = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return total, parts
 
 
 class Sampler(threading.Thread):
@@ -67,7 +75,7 @@ class Sampler(threading.Thread):
         self.stop = threading.Event()
         self.samples = 0
         self.peak = 0
-        self.peak_parts: dict[int, int] = {}
+        self.peak_parts: dict[int, tuple[int, dict[str, int]]] = {}
         self.names: dict[int, str] = {}
         self.started = time.monotonic()
         self.ended = self.started
@@ -104,7 +112,7 @@ class Sampler(threading.Thread):
                 except psutil.NoSuchProcess:
                     break
             parts = dict(zip(pids, self.pool.map(pss, pids)))  # in parallel: each read walks page tables
-            total = sum(parts.values())
+            total = sum(value for value, _ in parts.values())
             self.samples += 1
             if total > self.peak:
                 self.peak, self.peak_parts = total, parts
@@ -148,9 +156,10 @@ def main() -> None:
             sys.exit(f"the run failed ({proc.returncode}):\n{stderr}")
         print(stderr.strip().splitlines()[-1][:200])
         print(f"wall time {wall:.1f} s; {sampler.samples} samples, {sampler.rate:.1f} per second")
-        print("processes at the peak (PSS):")
-        for pid, value in sorted(sampler.peak_parts.items(), key=lambda kv: -kv[1]):
-            print(f"  {value / MiB:8,.0f} MiB  {pid} {sampler.names.get(pid, '?')}")
+        print("processes at the peak (PSS; anonymous / file-backed / shared memory):")
+        for pid, (value, parts) in sorted(sampler.peak_parts.items(), key=lambda kv: -kv[1][0]):
+            split = " / ".join(f"{parts.get(key, 0) / MiB:,.0f}" for key in PSS_PARTS)
+            print(f"  {value / MiB:6,.0f} MiB ({split})  {sampler.names.get(pid, '?')}")
         print(f"peak summed PSS {sampler.peak / MiB:,.0f} MiB = {sampler.peak / size:.2f} × the dataset (goal ≤ 3)")
 
 
