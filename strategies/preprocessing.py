@@ -164,15 +164,15 @@ class NumericSteps(TransformerMixin, BaseEstimator):
         imputed = self.impute_.transform(X)
         return self.scale_.transform(_by_column(imputed)) if self.scale_ is not None else imputed
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return self.impute_.get_feature_names_out(input_features)
+
 
 def _by_column(values: Any) -> Any:
     """Column-major values for the scaler: its means and variances are sums down each column, whose
     last bits depend on the memory layout; it always gets columns contiguous, as from a frame's `iloc`,
     so a row-major fold (benchmarks/fold_rows.py) is scaled to the very same numbers."""
     return np.asfortranarray(values) if isinstance(values, np.ndarray) and values.ndim == 2 else values
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return self.impute_.get_feature_names_out(input_features)
 
 
 def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale: bool,

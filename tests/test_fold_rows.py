@@ -71,6 +71,7 @@ def test_numeric_preprocessor_equals_a_column_transformer(scale: bool, missing: 
         got = ours.transform(X)
     np.testing.assert_array_equal(got, expected)
     assert np.shares_memory(got, X.to_numpy()) == (not scale and not missing)
+    assert list(ours.get_feature_names_out()) == list("abcde" if missing else "abcdef")  # the empty one dropped
 
 
 def test_blocks_cover_every_row_once() -> None:
