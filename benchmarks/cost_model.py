@@ -14,16 +14,17 @@ over-sampling and hybrids, 2·n_pos for under-sampling, n otherwise — because 
 SMOTE-doubled data costs what that data costs. The term in log d for those growing samplers is
 there because interpolated rows have many more distinct values per feature than the data had,
 which is what histogram and split searches pay for (LightGBM on the 1,617 binary features of
-wcci2006:hiva: 9 s a fit, 52 s after SMOTE). A strategy's own factor and its elasticity in the original data's
-n · d carry its sampler's or its ensemble's work.
+wcci2006:hiva: 9 s a fit, 52 s after SMOTE). A strategy's own factor and its elasticity in the
+original data's n · d carry its sampler's or its ensemble's work.
 
 Why not one log-linear line (what this module fitted before): most timed fits are small, where the
 fixed cost dominates, so a single slope in log n comes out near 0.3 and a 20,000-row forest was
 planned at 6 times a 200-row one. The fixed term takes the small fits; the work term is then free
 to grow, and its elasticities are pulled toward 1 (linear in n_fit · d) by a strong ridge penalty,
 because the stores hold few large fits to learn a slope from (the bundle's largest datasets are a
-handful) while the model's algorithms — histogram boosting, forests on these sizes, lbfgs — do
-work roughly proportional to rows × features.
+handful) while histogram boosting and forests do work roughly proportional to rows × features.
+(Logistic regression grows less, and HistGB stops early above 10,000 rows: both are over-planned
+on the largest data; docs/performance.md says by how much.)
 
 Each model has its own fixed and work factors and slope deviations, each strategy its own fixed
 and work factors and elasticity. A strategy label (`smote[k=3]`) seen on enough fits has its own
@@ -31,7 +32,10 @@ weights, else its name's, else its family's mean; an unknown model takes the mea
 
 Fitted by nonlinear least squares of log seconds (scipy.optimize.least_squares, Levenberg–Marquardt,
 with an analytic Jacobian) with ridge penalties as extra residuals, one intercept per training run
-(shifting both terms) so runs timed on a busier machine do not bend the factors, and turned into
+(shifting both terms) so runs timed on a busier machine do not bend the factors — the shipped
+intercept is that of reference runs timed with nothing else running (else the runs' mean): a
+quiet machine's speed is reproducible, a shared one's is not, and the probe scales a plan to the
+machine at hand — and turned into
 expected seconds with the smearing factor (mean of exp(residual)), because a run's time is a sum of
 cells, not a sum of medians. A cell is its final fit plus, when the grid stores inner folds, k fits
 on (k−1)/k of its training fold, plus a per-cell overhead (metrics, derived steps, storing)
@@ -351,7 +355,8 @@ def fit_cost_model(rows: pd.DataFrame, overhead_seconds: float, fitted_on: dict[
     chosen = [run_shifts[r] for r in reference if r in run_shifts] or list(run_shifts.values())
     shift = float(np.mean(chosen))
     if len(run_shifts) > 1:
-        fitted.fitted_on["run_speed"] = {source: round(math.exp(value - shift), 3) for source, value in run_shifts.items()}
+        fitted.fitted_on["run_speed"] = {source: round(math.exp(value - shift), 3)
+                                         for source, value in run_shifts.items()}
     fitted.shared[FIXED] += shift
     fitted.shared["one"] += shift
     families = pd.Series(rows["family"].to_numpy(), index=keys).groupby(level=0).first()
@@ -375,8 +380,9 @@ def check_rows(model: CostModel, rows: pd.DataFrame) -> dict[str, Any]:
 
     def summary(mask: np.ndarray) -> dict[str, Any]:
         total = float(measured[mask].sum())
-        return {"fits": int(mask.sum()), "measured": round(total, 2), "predicted": round(float(predicted[mask].sum()), 2),
-                "ratio": round(float(predicted[mask].sum()) / total, 3) if total > 0 else None}
+        planned = float(predicted[mask].sum())
+        return {"fits": int(mask.sum()), "measured": round(total, 2), "predicted": round(planned, 2),
+                "ratio": round(planned / total, 3) if total > 0 else None}
 
     out: dict[str, Any] = summary(np.ones(len(rows), bool))
     errors = np.abs(np.log(predicted / np.maximum(measured, FLOOR_SECONDS)))

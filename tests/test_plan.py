@@ -84,7 +84,8 @@ def test_the_cost_model_learns_the_costs_it_is_shown() -> None:
     # each term on its own: the fixed seconds of a small fit and the work of a large one
     for model in ("logreg", "lightgbm", "random-forest"):
         for strategy, family in (("none", "none"), ("smote", "oversampling"), ("random-under", "undersampling")):
-            small, large = (FitShape(model, strategy, strategy, family, n, d, n / 10) for n, d in ((150, 8), (5000, 200)))
+            small, large = (FitShape(model, strategy, strategy, family, n, d, n / 10)
+                            for n, d in ((150, 8), (5000, 200)))
             assert fitted.log_terms(small)[0] == pytest.approx(truth.log_terms(small)[0], abs=0.15), (model, strategy)
             assert fitted.log_terms(large)[1] == pytest.approx(truth.log_terms(large)[1], abs=0.15), (model, strategy)
     # the coefficients themselves, where they are identified (differences between levels; a
