@@ -1,30 +1,52 @@
-"""How long a cell takes, before it runs: a log-linear model of one fit's seconds, fitted on the
-cells of earlier stores (each stores fit, predict and inner seconds, and its dataset's n and d).
+"""How long a cell takes, before it runs: a model of one fit's seconds as a fixed cost plus a work
+term that grows with the data, fitted on the cells of earlier stores (each stores fit, predict and
+inner seconds, and its dataset's n and d).
 
-    log seconds(one fit) = Σ_f (w_f + w_model,f + w_strategy,f) · f
+    seconds(one fit) = exp(F) + exp(W)
+    F = f + f_model + f_strategy                                   (fixed: set-up, predicting,
+                                                                    Python and library overhead)
+    W = w + w_model + w_strategy + (1 + e_model) · log(n_fit · d) + g_model · log d [grows]
+        + e_strategy · log(n · d) + g · log d [grows]              (work)
 
-over a few features f of the fit: 1, log n (training rows), log d (features), log n_pos, log(1 +
-categorical columns), log n_fit, the rows the model itself is fitted on after the strategy's
-sampler — about 2·n_neg for over-sampling and hybrids, 2·n_pos for under-sampling, n otherwise —
-because a boosted model on SMOTE-doubled data costs what that data costs, and log d once more for
-those growing samplers (interpolated rows have many more distinct values per feature than the
-data had, which is what histogram and split searches pay for: on 1,617 binary features a boosted
-model fits 10–50 times longer after SMOTE). Each model has its own weights on 1, log n_fit, log d
-and that last term, each strategy its own on 1 and log n (its sampler's work). A strategy label (`smote[k=3]`)
-seen on enough fits has its own factor, else its name's, else its family's mean; an unknown model
-takes the mean model (zero).
+A small fit costs its fixed seconds; a large one grows about linearly in its work n_fit · d, where
+n_fit is the rows the model itself is fitted on after the strategy's sampler — about 2·n_neg for
+over-sampling and hybrids, 2·n_pos for under-sampling, n otherwise — because a boosted model on
+SMOTE-doubled data costs what that data costs. The term in log d for those growing samplers is
+there because interpolated rows have many more distinct values per feature than the data had,
+which is what histogram and split searches pay for (LightGBM on the 1,617 binary features of
+wcci2006:hiva: 9 s a fit, 52 s after SMOTE). A strategy's own factor and its elasticity in the
+original data's n · d carry its sampler's or its ensemble's work.
 
-Fitted by ridge least squares of log seconds (a small penalty keeps factors seen on few fits near
-the mean), with one intercept per training run so runs timed on a busier machine do not bend the
-factors, and turned into expected seconds with the smearing factor (mean of exp(residual)),
-because a run's time is a sum of cells, not a sum of medians. A cell is its final fit plus, when
-the grid stores inner folds, k fits on (k−1)/k of its training fold, plus a per-cell overhead
-(metrics, derived steps, storing) measured from whole runs.
+Why not one log-linear line (what this module fitted before): most timed fits are small, where the
+fixed cost dominates, so a single slope in log n comes out near 0.3 and a 20,000-row forest was
+planned at 6 times a 200-row one. The fixed term takes the small fits; the work term is then free
+to grow, and its elasticities are pulled toward 1 (linear in n_fit · d) by a strong ridge penalty,
+because the stores hold few large fits to learn a slope from (the bundle's largest datasets are a
+handful) while histogram boosting and forests do work roughly proportional to rows × features.
+(Logistic regression grows less, and HistGB stops early above 10,000 rows: both are over-planned
+on the largest data; docs/performance.md says by how much.)
 
-The coefficients ship with the package (benchmarks/cost_model.json, with what they were fitted on
-and how) so a fresh clone can plan without earlier stores; `benchmarks/perf/fit_cost_model.py`
-refits them. The runner orders cells by this cost (longest first) and `imbench plan` sums it into
-an estimated wall time, scaled by a probe to the machine at hand (benchmarks/plan.py).
+Each model has its own fixed and work factors and slope deviations, each strategy its own fixed
+and work factors and elasticity. A strategy label (`smote[k=3]`) seen on enough fits has its own
+weights, else its name's, else its family's mean; an unknown model takes the mean model (zero).
+
+Fitted by nonlinear least squares of log seconds (scipy.optimize.least_squares, Levenberg–Marquardt,
+with an analytic Jacobian) with ridge penalties as extra residuals, one intercept per training run
+(shifting both terms) so runs timed on a busier machine do not bend the factors — the shipped
+intercept is that of reference runs timed with nothing else running (else the runs' mean): a
+quiet machine's speed is reproducible, a shared one's is not, and the probe scales a plan to the
+machine at hand — and turned into
+expected seconds with the smearing factor (mean of exp(residual)), because a run's time is a sum of
+cells, not a sum of medians. A cell is its final fit plus, when the grid stores inner folds, k fits
+on (k−1)/k of its training fold, plus a per-cell overhead (metrics, derived steps, storing)
+measured from whole runs.
+
+The coefficients ship with the package (benchmarks/cost_model.json, with what they were fitted on,
+the residual sd and a held-out check) so a fresh clone can plan without earlier stores;
+`benchmarks/perf/fit_cost_model.py` refits them. A coefficients file without a `fixed` weight is
+read as the old log-linear model (its work term alone). The runner orders cells by this cost
+(longest first) and `imbench plan` sums it into an estimated wall time, scaled by a probe to the
+machine at hand (benchmarks/plan.py).
 """
 from __future__ import annotations
 
@@ -38,20 +60,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import least_squares
+from scipy.special import expit
 
 from benchmarks.cells import Cell
 
 COEFFICIENTS_FILE = Path(__file__).with_name("cost_model.json")
-#: Ridge penalty on the per-model and per-strategy weights (not on the shared ones).
+#: Ridge penalty on the per-model and per-strategy factors (`fixed`, `one`): a level seen on few
+#: fits stays near the mean.
 PENALTY = 1.0
+#: Ridge penalty on the per-model and per-strategy slopes: strong, so the work term stays close to
+#: linear in n_fit · d unless many fits say otherwise (see the module docstring).
+SLOPE_PENALTY = 1000.0
 #: Seconds below which a timing is noise (a floor before taking logs).
 FLOOR_SECONDS = 1e-3
-SHARED = ("one", "log_n", "log_d", "log_pos", "log_cat", "log_fit", "log_d_grown")
-PER_MODEL = ("one", "log_fit", "log_d", "log_d_grown")
-PER_STRATEGY = ("one", "log_n", "log_d")
+#: The weight that selects the fixed term (not a feature of the work term).
+FIXED = "fixed"
+#: The work term's elasticity in n_fit · d before the per-model deviation: linear.
+ELASTICITY = 1.0
+SHARED = (FIXED, "one", "log_d_grown")
+PER_MODEL = (FIXED, "one", "log_work", "log_d_grown")
+PER_STRATEGY = (FIXED, "one", "log_nd")
 #: Families whose sampler leaves about 2·n_neg rows, and about 2·n_pos rows.
 GROWS = ("oversampling", "hybrid")
 SHRINKS = ("undersampling",)
+#: Size buckets (n · d of the training fold) in which a held-out check is reported.
+BUCKETS = (("small", 0.0, 1e4), ("medium", 1e4, 1e5), ("large", 1e5, math.inf))
+FORM = ("seconds of one fit = smearing * (exp(F) + exp(W)); F = sum of the 'fixed' weights (shared, model, "
+        "strategy); W = sum over features of value * (shared + model + strategy weight), log_work = "
+        "log(n_fit * d) with shared weight 1 (linear work), log_nd = log(n * d), log_d_grown = log d for "
+        "over-sampling and hybrids; see benchmarks/cost_model.py")
 
 
 @dataclass(frozen=True)
@@ -69,20 +107,25 @@ class FitShape:
 
 
 def features(shape: FitShape) -> dict[str, float]:
+    """The fit's features (logs of its sizes). `log_work` and `log_nd` are the work term's; the
+    others are kept so an older coefficients file (a log-linear model in them) still reads."""
     n, n_pos = max(shape.n_train, 2.0), min(max(shape.n_pos, 1.0), max(shape.n_train - 1, 1.0))
     n_fit = 2 * (n - n_pos) if shape.family in GROWS else 2 * n_pos if shape.family in SHRINKS else n
-    log_d = math.log(max(shape.d, 1.0))
+    log_d, log_fit = math.log(max(shape.d, 1.0)), math.log(max(n_fit, 2.0))
     return {"one": 1.0, "log_n": math.log(n), "log_d": log_d, "log_pos": math.log(n_pos),
-            "log_cat": math.log1p(max(shape.n_categorical, 0.0)), "log_fit": math.log(max(n_fit, 2.0)),
-            "log_d_grown": log_d if shape.family in GROWS else 0.0}
+            "log_cat": math.log1p(max(shape.n_categorical, 0.0)), "log_fit": log_fit,
+            "log_d_grown": log_d if shape.family in GROWS else 0.0, "log_work": log_fit + log_d,
+            "log_nd": math.log(n) + log_d}
 
 
 @dataclass
 class CostModel:
-    """Weights of the model above and the per-cell overhead, as stored in cost_model.json."""
+    """Weights of the model above and the per-cell overhead, as stored in cost_model.json. Each
+    weights dict maps a feature to its weight in the work term, and `fixed` to its part of the log
+    fixed seconds (absent everywhere: no fixed term, the old log-linear model)."""
 
-    shared: dict[str, float] = field(default_factory=lambda: {"one": math.log(0.01), "log_n": 0.5, "log_d": 0.5,
-                                                               "log_fit": 0.3})
+    shared: dict[str, float] = field(default_factory=lambda: {FIXED: math.log(0.2), "one": math.log(2e-6),
+                                                               "log_work": ELASTICITY})
     model: dict[str, dict[str, float]] = field(default_factory=dict)
     strategy: dict[str, dict[str, float]] = field(default_factory=dict)
     family: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -91,6 +134,8 @@ class CostModel:
     overhead_seconds: float = 0.05
     overhead_per_step: float = 0.0
     fitted_on: dict[str, Any] = field(default_factory=dict)
+    #: The formula, in words, for a reader of the JSON file.
+    form: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CostModel":
@@ -106,11 +151,18 @@ class CostModel:
                 return self.strategy[key]
         return self.family.get(shape.family, {})
 
+    def log_terms(self, shape: FitShape) -> tuple[float, float]:
+        """(log fixed seconds, log work seconds) of one fit; the first is −inf without a fixed term."""
+        values = features(shape)
+        layers = (self.shared, self.model.get(shape.model, {}), self._strategy_weights(shape))
+        has_fixed = any(FIXED in layer for layer in layers)
+        fixed = sum(layer.get(FIXED, 0.0) for layer in layers) if has_fixed else -math.inf
+        work = sum(value * sum(layer.get(f, 0.0) for layer in layers) for f, value in values.items())
+        return fixed, work
+
     def log_seconds(self, shape: FitShape) -> float:
         """The model's log seconds of one fit (a median, before smearing)."""
-        values = features(shape)
-        model, strategy = self.model.get(shape.model, {}), self._strategy_weights(shape)
-        return sum(values[f] * (self.shared.get(f, 0.0) + model.get(f, 0.0) + strategy.get(f, 0.0)) for f in values)
+        return float(np.logaddexp(*self.log_terms(shape)))
 
     def fit_seconds(self, shape: FitShape) -> float:
         """Expected seconds of one fit and its predictions."""
@@ -211,50 +263,102 @@ def fit_overhead(samples: list[tuple[float, float]]) -> tuple[float, float]:
     if np.ptp(steps) == 0:
         return float(max(np.median(per_cell), 0.0)), 0.0
     slope, intercept = np.polyfit(steps, per_cell, 1)
+    if slope < 0:  # more steps never cost less: no slope, and then the mean is the intercept
+        return float(max(np.mean(per_cell), 0.0)), 0.0
     if intercept < 0:
         return 0.0, float(max(np.sum(per_cell * steps) / np.sum(steps * steps), 0.0))
-    return float(intercept), float(max(slope, 0.0))
+    return float(intercept), float(slope)
 
 
-def fit_cost_model(rows: pd.DataFrame, overhead_seconds: float, fitted_on: dict[str, Any],
-                   min_label_fits: int = 30, overhead_per_step: float = 0.0) -> CostModel:
-    """Ridge least squares of log seconds on the features above (see the module docstring). With a
-    `source` column (one value per training run) each run gets its own intercept; the shipped
-    intercept is their mean."""
-    rows = rows[rows["seconds"].notna()].reset_index(drop=True)
+def _design(rows: pd.DataFrame, min_label_fits: int) -> tuple[dict[str, np.ndarray], list[tuple[str, str, str]],
+                                                               np.ndarray, np.ndarray, np.ndarray]:
+    """Design matrices of the fixed and the work term over one parameter vector, the parameters'
+    names (kind, level, feature), their ridge penalties, the work term's fixed offset (ELASTICITY ·
+    log_work) and each row's strategy key."""
     counts = rows["label"].value_counts()
     labels = sorted(set(counts[counts >= min_label_fits].index) - set(rows["strategy"]))
     keys = rows["label"].where(rows["label"].isin(labels), rows["strategy"]).to_numpy()
-    models, strategies = sorted(rows["model"].unique()), sorted(set(keys))
-    sources = sorted(rows["source"].unique()) if "source" in rows else []
     values = pd.DataFrame([features(shape) for shape in _shapes(rows)])
-    blocks, names, penalties = [values[list(SHARED)].to_numpy()], [("shared", "", f) for f in SHARED], [1e-6] * len(SHARED)
-    for kind, levels, column, per in (("model", models, rows["model"].to_numpy(), PER_MODEL),
-                                      ("strategy", strategies, keys, PER_STRATEGY)):
-        for level in levels:
-            hit = (column == level).astype(float)[:, None]
-            blocks.append(hit * values[list(per)].to_numpy())
-            names += [(kind, level, f) for f in per]
-            penalties += [PENALTY] * len(per)
+    size, zero = len(rows), np.zeros(len(rows))
+    columns: dict[str, list[np.ndarray]] = {"fixed": [], "work": []}
+    names: list[tuple[str, str, str]] = []
+    penalties: list[float] = []
+
+    def add(name: tuple[str, str, str], column: np.ndarray, penalty: float, both: bool = False) -> None:
+        fixed = name[2] == FIXED or both
+        columns["fixed"].append(column if fixed else zero)
+        columns["work"].append(column if name[2] != FIXED else zero)
+        names.append(name)
+        penalties.append(penalty)
+
+    for feature in SHARED:
+        add(("shared", "", feature), np.ones(size) if feature == FIXED else values[feature].to_numpy(), 1e-6)
+    for kind, column, per in (("model", rows["model"].to_numpy(), PER_MODEL), ("strategy", keys, PER_STRATEGY)):
+        for level in sorted(set(column)):
+            hit = (column == level).astype(float)
+            for feature in per:
+                slope = feature not in (FIXED, "one")
+                add((kind, level, feature), hit if feature == FIXED else hit * values[feature].to_numpy(),
+                    SLOPE_PENALTY if slope else PENALTY)
+    sources = sorted(rows["source"].unique()) if "source" in rows else []
     for source in sources[1:]:
-        blocks.append((rows["source"].to_numpy() == source).astype(float)[:, None])
-        names.append(("source", source, "one"))
-        penalties.append(1e-6)
-    X = np.column_stack(blocks)
+        add(("source", source, "one"), (rows["source"].to_numpy() == source).astype(float), 1e-6, both=True)
+    offset = ELASTICITY * values["log_work"].to_numpy()
+    return ({k: np.column_stack(v) for k, v in columns.items()}, names, np.array(penalties), offset, keys)
+
+
+def fit_cost_model(rows: pd.DataFrame, overhead_seconds: float, fitted_on: dict[str, Any],
+                   min_label_fits: int = 30, overhead_per_step: float = 0.0,
+                   reference: Sequence[str] = ()) -> CostModel:
+    """Nonlinear least squares of log seconds = log(exp(fixed) + exp(work)) with ridge penalties
+    (see the module docstring). With a `source` column (one value per training run) each run gets
+    its own intercept on both terms; the shipped intercepts are the mean of the `reference` runs'
+    (runs timed on a quiet machine: a busier one is then slower, which the probe's clamp allows
+    for), else of all runs'."""
+    rows = rows[rows["seconds"].notna()].reset_index(drop=True)
+    X, names, penalties, offset, keys = _design(rows, min_label_fits)
     y = np.log(np.maximum(rows["seconds"].to_numpy(float), FLOOR_SECONDS))
-    beta = np.linalg.solve(X.T @ X + np.diag(penalties), X.T @ y)
-    residual = y - X @ beta
-    fitted = CostModel(shared={}, smearing=float(np.mean(np.exp(residual))), overhead_seconds=float(overhead_seconds),
-                       overhead_per_step=float(overhead_per_step), fitted_on={**fitted_on, "fits": int(len(rows)), "residual_sd": float(np.std(residual))})
-    run_shifts = [0.0]
+    root = np.sqrt(penalties)
+
+    def terms(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fixed, work = X["fixed"] @ beta, X["work"] @ beta + offset
+        return np.logaddexp(fixed, work), expit(fixed - work)  # log seconds, the fixed term's share
+
+    def residuals(beta: np.ndarray) -> np.ndarray:
+        return np.concatenate([y - terms(beta)[0], root * beta])
+
+    def jacobian(beta: np.ndarray) -> np.ndarray:
+        share = terms(beta)[1][:, None]
+        return np.vstack([-(share * X["fixed"] + (1 - share) * X["work"]), np.diag(root)])
+
+    start = np.zeros(len(names))
+    small = y[np.argsort(offset)[: max(1, len(y) // 10)]]  # the smallest fits: about the fixed cost
+    start[names.index(("shared", "", FIXED))] = float(np.median(small))
+    start[names.index(("shared", "", "one"))] = float(np.median(y - offset))
+    solution = least_squares(residuals, start, jac=jacobian, method="lm", x_scale="jac")
+    beta = solution.x
+    residual = y - terms(beta)[0]
+    fitted = CostModel(shared={"log_work": ELASTICITY}, smearing=float(np.mean(np.exp(residual))),
+                       overhead_seconds=float(overhead_seconds), overhead_per_step=float(overhead_per_step),
+                       fitted_on={**fitted_on, "fits": int(len(rows)), "residual_sd": float(np.std(residual)),
+                                  "converged": bool(solution.success)},
+                       form=FORM)
+    sources = sorted(rows["source"].unique()) if "source" in rows else [""]
+    run_shifts = dict.fromkeys(sources[:1], 0.0)
     for (kind, level, feature), weight in zip(names, map(float, beta)):
         if kind == "shared":
             fitted.shared[feature] = weight
         elif kind == "source":
-            run_shifts.append(weight)
+            run_shifts[level] = weight
         else:
             getattr(fitted, kind).setdefault(level, {})[feature] = weight
-    fitted.shared["one"] += float(np.mean(run_shifts))
+    chosen = [run_shifts[r] for r in reference if r in run_shifts] or list(run_shifts.values())
+    shift = float(np.mean(chosen))
+    if len(run_shifts) > 1:
+        fitted.fitted_on["run_speed"] = {source: round(math.exp(value - shift), 3)
+                                         for source, value in run_shifts.items()}
+    fitted.shared[FIXED] += shift
+    fitted.shared["one"] += shift
     families = pd.Series(rows["family"].to_numpy(), index=keys).groupby(level=0).first()
     for family, members in families.groupby(families):
         fitted.family[str(family)] = {f: float(np.mean([fitted.strategy[m].get(f, 0.0) for m in members.index]))
@@ -265,3 +369,23 @@ def fit_cost_model(rows: pd.DataFrame, overhead_seconds: float, fitted_on: dict[
 def predict_rows(model: CostModel, rows: pd.DataFrame) -> np.ndarray:
     """Expected seconds of each fit row (for checking a fitted model against held-out rows)."""
     return np.array([model.fit_seconds(shape) for shape in _shapes(rows)])
+
+
+def check_rows(model: CostModel, rows: pd.DataFrame) -> dict[str, Any]:
+    """How well `model` sums held-out fit rows: measured and predicted seconds, their ratio, overall
+    and per size bucket (n · d of the training fold), and the median |log(predicted / measured)|."""
+    rows = rows[rows["seconds"].notna()]
+    measured, predicted = rows["seconds"].to_numpy(float), predict_rows(model, rows)
+    size = (rows["n_train"] * rows["d"]).to_numpy(float)
+
+    def summary(mask: np.ndarray) -> dict[str, Any]:
+        total = float(measured[mask].sum())
+        planned = float(predicted[mask].sum())
+        return {"fits": int(mask.sum()), "measured": round(total, 2), "predicted": round(planned, 2),
+                "ratio": round(planned / total, 3) if total > 0 else None}
+
+    out: dict[str, Any] = summary(np.ones(len(rows), bool))
+    errors = np.abs(np.log(predicted / np.maximum(measured, FLOOR_SECONDS)))
+    out["median_abs_log_error"] = round(float(np.median(errors)), 3) if len(rows) else None
+    out["buckets"] = {name: summary((size >= low) & (size < high)) for name, low, high in BUCKETS}
+    return out

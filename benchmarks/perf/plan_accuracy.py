@@ -8,8 +8,9 @@
    scaled by a probe of a few real cells timed now.
 2. Runs it as a user would (`imbench run GRID --shard 1/1000 -j N` in a new folder) and times the
    whole command.
-3. Prints planned / measured wall time, the same for the summed cell seconds, and the cells that
-   cost the most with what the model expected of them.
+3. Prints planned / measured wall time, the same for the summed cell seconds (overall and by the
+   size of the training fold, n · d), and the cells that cost the most with what the model
+   expected of them.
 """
 from __future__ import annotations
 
@@ -21,14 +22,35 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.cost_model import shipped_model  # noqa: E402
+from benchmarks.cost_model import BUCKETS, shipped_model  # noqa: E402
 from benchmarks.grid import load_grid  # noqa: E402
 from benchmarks.parts import GridPart, parse_shard  # noqa: E402
-from benchmarks.plan import make_plan, run_probe  # noqa: E402
+from benchmarks.plan import PROBE_CLAMP, Plan, make_plan, run_probe  # noqa: E402
 from benchmarks.store import read_cells  # noqa: E402
+
+
+def by_size(plan: Plan, cells: pd.DataFrame) -> str:
+    """Planned / measured seconds of the fits by the size of the training fold (n · d), in the
+    buckets of the cost model's held-out checks: the probe times small cells, so the plan is only
+    as good as the model's ratio between small and large ones."""
+    share = (plan.grid.n_splits - 1) / plan.grid.n_splits
+    size = {d.name: float(d.meta.get("n") or 0) * share * float(d.meta.get("d") or 0) for d in plan.datasets}
+    planned = plan.cells.set_index("key")["fit_seconds"] * plan.speed
+    frame = cells[cells["key"].isin(planned.index)]
+    seconds = frame["fit_seconds"].fillna(0) + frame["predict_seconds"].fillna(0) + frame["inner_seconds"].fillna(0)
+    frame = pd.DataFrame({"size": frame["dataset"].map(size).to_numpy(), "measured": seconds.to_numpy(),
+                          "planned": planned.loc[frame["key"]].to_numpy()})
+    parts = []
+    for name, low, high in BUCKETS:
+        part = frame[(frame["size"] >= low) & (frame["size"] < high)]
+        if part["measured"].sum() > 0:
+            parts.append(f"{name} {part['planned'].sum() / part['measured'].sum():.2f}")
+    return "  the same by n·d of the training fold: " + ", ".join(parts)
 
 
 def main() -> None:
@@ -41,10 +63,10 @@ def main() -> None:
     args = parser.parse_args()
     shard = parse_shard(args.shard)
     model = shipped_model()
-    print(f"cost model: {model.fitted_on.get('summary', 'default')}; left out when fitting: "
-          f"{model.fitted_on.get('excluded_shard')}")
+    print(model.fitted_on.get("summary", "cost model: the built-in default"))
+    print(f"  left out when fitting: {model.fitted_on.get('excluded_shard')}")
     if model.fitted_on.get("excluded_shard") != args.shard:
-        print(f"warning: the shipped model did not leave out shard {args.shard}: this is not a held-out test")
+        print(f"warning: the shipped model did not leave out shard {args.shard}:\n  this is not a held-out test")
 
     started = time.perf_counter()
     plan = make_plan(load_grid(args.grid), GridPart(shard=shard))
@@ -52,9 +74,10 @@ def main() -> None:
     planning = time.perf_counter() - started
     planned_wall = plan.wall_seconds(args.jobs)
     planned_cells = float(plan.cell_seconds().sum())
-    print(f"plan: {len(plan.cells)} cells ({int(plan.to_run['skipped'].sum())} expected skips), probe "
-          f"{plan.probe.cells} cells in {plan.probe.seconds:.1f} s (ratio {plan.probe.ratio:.2f}); planning took "
-          f"{planning:.1f} s")
+    print(f"plan: {len(plan.cells)} cells ({int(plan.to_run['skipped'].sum())} expected skips); planning "
+          f"took {planning:.1f} s")
+    print(f"  probe: {plan.probe.cells} cells in {plan.probe.seconds:.1f} s, speed ratio {plan.probe.ratio:.2f}"
+          f"{' (at its clamp)' if plan.probe.ratio in PROBE_CLAMP else ''}")
 
     folder = args.results or Path(tempfile.mkdtemp(prefix="imbench-plan-accuracy-"))
     if args.results is not None and folder.exists():
@@ -77,13 +100,15 @@ def main() -> None:
     expected = plan.cells.set_index("key")
     top = cells.assign(seconds=cells["fit_seconds"].fillna(0) + cells["predict_seconds"].fillna(0)
                        + cells["inner_seconds"].fillna(0)).nlargest(8, "seconds")
-    print(f"\n{'dataset':34} {'model':13} {'strategy':26} {'measured':>9} {'planned':>9}")
+    print(f"\n{'dataset':24} {'model':13} {'strategy':20} {'measured':>9} {'planned':>8}")
     for row in top.itertuples(index=False):
         planned = expected.at[row.key, "fit_seconds"] * plan.speed if row.key in expected.index else float("nan")
-        print(f"{row.dataset[:34]:34} {row.model[:13]:13} {row.label[:26]:26} {row.seconds:8.1f}s {planned:8.1f}s")
+        print(f"{row.dataset[:24]:24} {row.model[:13]:13} {row.label[:20]:20} {row.seconds:8.1f}s {planned:7.1f}s")
     ratio = planned_wall / measured_wall
     print(f"\nseconds of the fits: planned {planned_fits:.0f} s, measured {measured_fits:.0f} s "
-          f"(ratio {planned_fits / measured_fits:.2f}); planned cell time with overheads {planned_cells:.0f} s")
+          f"(ratio {planned_fits / measured_fits:.2f})")
+    print(f"  planned cell time with overheads {planned_cells:.0f} s")
+    print(by_size(plan, cells))
     print(f"wall time at -j {args.jobs}: planned {planned_wall:.0f} s, measured {measured_wall:.0f} s")
     print(f"planned / measured = {ratio:.2f} → {'within' if 0.7 <= ratio <= 1.3 else 'OUTSIDE'} ±30 %")
     if args.results is None:
