@@ -12,6 +12,7 @@ model) cannot share one axis, and trading a cheaper model against a better one i
 """
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from types import ModuleType
 from pathlib import Path
@@ -66,29 +67,41 @@ def start_render(ctx: FigureContext, only: list[str] | None, out_dir: Path, form
     """Start drawing and return a function that finishes it and returns the files (stem → paths).
 
     With `n_jobs > 1` the figures are split into groups of similar cost: all but the first go to
-    worker processes now (joblib/loky; matplotlib draws on one thread, so processes are the only way
-    to use more cores), the first is drawn here when the caller collects — after its own work (the
-    report's tables), with its imports and cached leaderboards already in place. `busy` is how much
-    work (in COST units) the caller does before collecting, so that group gets less drawing.
+    worker processes now (loky; matplotlib draws on one thread, so processes are the only way to use
+    more cores), the first is drawn here when the caller collects — after its own work (the report's
+    tables), with its imports and cached leaderboards already in place. `busy` is how much work (in
+    COST units) the caller does before collecting, so that group gets less drawing.
+
+    The workers are submitted to loky's executor directly: `joblib.Parallel(n_jobs=1)` — one worker
+    beside the caller, i.e. `-j 2` — runs its tasks in the calling process, so the figures were
+    drawn one after the other. The context is pickled here, before the caller goes on filling its
+    caches (the executor would otherwise pickle it in a thread while they change).
     """
     names = [name for name in FIGURES if only is None or name in only]  # always in the report's order
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = balanced_groups(names, n_jobs, [busy] + [WORKER_START] * (n_jobs - 1))
     if len(groups) <= 1:
         return lambda: _render_names(ctx, names, out_dir, formats)
-    from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
 
-    parts = Parallel(n_jobs=len(groups) - 1, backend="loky", return_as="generator")(
-        delayed(_render_names)(ctx, group, out_dir, formats) for group in groups[1:])
+    executor = get_reusable_executor(max_workers=len(groups) - 1)
+    payload = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+    parts = [executor.submit(_render_pickled, payload, group, out_dir, formats) for group in groups[1:]]
     order = {name: i for i, name in enumerate(names)}
 
     def collect() -> dict[str, list[Path]]:
         merged = _render_names(ctx, groups[0], out_dir, formats) if groups[0] else {}
         for part in parts:
-            merged.update(part)
+            merged.update(part.result())
         return dict(sorted(merged.items(), key=lambda item: order.get(kind_of(item[0]), len(order))))
 
     return collect
+
+
+def _render_pickled(payload: bytes, names: list[str], out_dir: Path, formats: tuple[str, ...]
+                    ) -> dict[str, list[Path]]:
+    """A worker's group: the context arrives pickled (see `start_render`)."""
+    return _render_names(pickle.loads(payload), names, out_dir, formats)
 
 
 def _render_names(ctx: FigureContext, names: list[str], out_dir: Path,
