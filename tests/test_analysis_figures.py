@@ -49,6 +49,23 @@ def test_parallel_drawing_writes_the_same_files(store: Path, tmp_path: Path) -> 
     assert list(one) == list(two) == ["pr_curves", "cost_benefit", "disagreement"]
 
 
+def test_two_jobs_draw_in_a_second_process_before_collecting(store: Path, tmp_path: Path) -> None:
+    # -j 2 is the caller plus one worker: the worker's group must be drawn while the caller does other
+    # work (joblib.Parallel(n_jobs=1) would run it lazily in the caller, at collection time)
+    import time
+
+    from analysis.figures import start_render
+
+    ctx = FigureContext(RunResults.load(store))
+    collect = start_render(ctx, ["cost", "pr"], tmp_path, n_jobs=2, busy=100.0)  # the caller's group is empty
+    deadline = time.monotonic() + 60
+    wanted = [tmp_path / "pr_curves.svg", tmp_path / "cost_benefit.svg"]
+    while not all(p.exists() for p in wanted) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(p.exists() for p in wanted)
+    assert list(collect()) == ["pr_curves", "cost_benefit"]
+
+
 def test_plot_command_only(store: Path, tmp_path: Path) -> None:
     out = run_cli("plot", str(store), "--only", "cd,heatmap", "--out", str(tmp_path), "-j", "1")
     assert out.returncode == 0, out.stderr
