@@ -303,14 +303,17 @@ def _board_datasets(states: pd.DataFrame, required: list[tuple[str, str]], ranke
         return [], {}
     part = states[required]
     fine = part.isin(usable)
-    ok = fine.all(axis=1) & (states[ranked] == COMPLETE).any(axis=1)
+    ok = (fine.all(axis=1) & (states[ranked] == COMPLETE).any(axis=1)).to_numpy()
+    # only the datasets left out are described, on plain arrays: on a large store most datasets of a
+    # board are left out, and a pandas lookup per dataset cost seconds per board set
+    names = [_name(c, ranked) for c in required]
+    left_states, left_bad = part.to_numpy()[~ok], ~fine.to_numpy()[~ok]
     dropped = {}
-    for dataset in states.index[~ok.to_numpy()]:  # only the datasets left out are described
-        bad = part.loc[dataset][~fine.loc[dataset]]
-        reasons = [f"{_name(c, ranked)}: {state}" for c, state in bad.items()]
+    for dataset, row, bad in zip(states.index[~ok], left_states, left_bad):
+        reasons = [f"{names[j]}: {row[j]}" for j in np.flatnonzero(bad)]
         dropped[dataset] = ("; ".join(reasons[:2]) + (f" and {len(reasons) - 2} more" if len(reasons) > 2 else "")
                             if reasons else "every compared strategy failed")
-    return list(states.index[ok.to_numpy()]), dropped
+    return list(states.index[ok]), dropped
 
 
 def _name(column: tuple[str, str], ranked: list[tuple[str, str]]) -> str:

@@ -37,6 +37,11 @@ class Completeness(tuple):
         pair.running = running
         return pair
 
+    def __getnewargs__(self) -> tuple[int, int, str | None]:  # type: ignore[override]
+        """What pickle passes to `__new__` (a tuple's own would be the pair alone): boards holding it
+        travel to the figure workers."""
+        return (self.stored, self.planned, self.running)
+
     @property
     def stored(self) -> int:
         return int(self[0])

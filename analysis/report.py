@@ -130,8 +130,8 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
     `n_jobs` draws the figures in parallel processes; `extras=False` leaves out other modules' sections."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir = out_dir / "figures"
-    # workers draw while the tables are made here (about 4 s of work on a 100k-cell store)
-    drawn = start_render(ctx, None, figures_dir, n_jobs=n_jobs, busy=4.0)
+    # workers draw while the tables are made here (their boards: about 20 s in COST units on a 100k-cell store)
+    drawn = start_render(ctx, None, figures_dir, n_jobs=n_jobs, busy=20.0)
     sections = [
         ("run", "Run", run_section(ctx)),
         ("datasets", "Datasets", datasets_section(ctx)),

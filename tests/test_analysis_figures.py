@@ -9,7 +9,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from analysis.figures import FIGURES, balanced_groups, kind_of, render
+from analysis.figures import FIGURES, balanced_groups, kind_of, render, start_render
 from analysis.costs import Costs
 from analysis.figures.context import FigureContext, default_dataset
 from analysis.figures.cost import pareto_front
@@ -45,8 +45,26 @@ def test_every_figure_kind_as_png_and_svg(store: Path, tmp_path: Path) -> None:
 def test_parallel_drawing_writes_the_same_files(store: Path, tmp_path: Path) -> None:
     ctx = FigureContext(RunResults.load(store))
     one = render(ctx, ["cost", "disagreement", "pr"], tmp_path / "one")
-    two = render(ctx, ["cost", "disagreement", "pr"], tmp_path / "two", n_jobs=2)
+    # a caller busy with other work leaves every figure to the worker process
+    two = start_render(ctx, ["cost", "disagreement", "pr"], tmp_path / "two", n_jobs=2, busy=100.0)()
     assert list(one) == list(two) == ["pr_curves", "cost_benefit", "disagreement"]
+    for stem in one:  # drawn in a worker process or here: the same image, pixel for pixel
+        assert one[stem][0].read_bytes() == two[stem][0].read_bytes(), stem
+
+
+def test_two_jobs_draw_in_a_second_process_before_collecting(store: Path, tmp_path: Path) -> None:
+    # -j 2 is the caller plus one worker: the worker's group must be drawn while the caller does other
+    # work (joblib.Parallel(n_jobs=1) would run it lazily in the caller, at collection time)
+    import time
+
+    ctx = FigureContext(RunResults.load(store))
+    collect = start_render(ctx, ["cost", "pr"], tmp_path, n_jobs=2, busy=100.0)  # the caller's group is empty
+    deadline = time.monotonic() + 60
+    wanted = [tmp_path / "pr_curves.svg", tmp_path / "cost_benefit.svg"]
+    while not all(p.exists() for p in wanted) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(p.exists() for p in wanted)
+    assert list(collect()) == ["pr_curves", "cost_benefit"]
 
 
 def test_plot_command_only(store: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ model) cannot share one axis, and trading a cheaper model against a better one i
 """
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from types import ModuleType
 from pathlib import Path
@@ -40,11 +41,16 @@ FIGURES: dict[str, tuple[ModuleType, str]] = {
     "disagreement": (disagreement, "Rank by PR AUC vs rank by ECE and by F1"),
     "costs": (expected_cost, "Cost curves: expected cost at the Bayes threshold over cost ratios (with --costs)"),
 }
-#: Drawing cost (CPU seconds, PNG + SVG, on the 100,000-cell benchmark store), to balance parallel groups.
-COST = {"cd": 4.5, "heatmap": 2.6, "reliability": 2.9, "improvement": 1.4, "pr": 1.4, "regime": 2.0, "cost": 0.7,
-        "disagreement": 1.0, "bayes": 1.0, "costs": 1.5}
-#: What a figure worker spends before drawing (imports, the context), in the same units.
-WORKER_START = 2.0
+#: Drawing cost (seconds, PNG + SVG, on the 100,000-cell benchmark store, measured side by side on a
+#: busy machine: only the proportions matter), to balance parallel groups.
+COST = {"cd": 15.0, "heatmap": 5.0, "reliability": 12.5, "improvement": 5.0, "pr": 5.0, "regime": 4.4, "cost": 1.6,
+        "disagreement": 2.0, "bayes": 2.0, "costs": 1.5}
+#: What a figure worker spends before drawing (imports, unpickling the context, the light boards its
+#: figures need), in the same units.
+WORKER_START = 8.0
+#: Figures drawn by the caller: they need the full boards (tests against the baseline), which the report
+#: computes for its tables anyway; a worker would compute them a second time.
+CALLER_FIGURES = ("bayes",)
 FORMATS = ("png", "svg")
 DPI = 100
 #: SVG text stays text (selectable, small, fast to write) instead of one path per glyph.
@@ -66,29 +72,42 @@ def start_render(ctx: FigureContext, only: list[str] | None, out_dir: Path, form
     """Start drawing and return a function that finishes it and returns the files (stem → paths).
 
     With `n_jobs > 1` the figures are split into groups of similar cost: all but the first go to
-    worker processes now (joblib/loky; matplotlib draws on one thread, so processes are the only way
-    to use more cores), the first is drawn here when the caller collects — after its own work (the
-    report's tables), with its imports and cached leaderboards already in place. `busy` is how much
-    work (in COST units) the caller does before collecting, so that group gets less drawing.
+    worker processes now (loky; matplotlib draws on one thread, so processes are the only way to use
+    more cores), the first is drawn here when the caller collects — after its own work (the report's
+    tables), with its imports and cached leaderboards already in place. `busy` is how much work (in
+    COST units) the caller does before collecting, so that group gets less drawing.
+
+    The workers are submitted to loky's executor directly: `joblib.Parallel(n_jobs=1)` — one worker
+    beside the caller, i.e. `-j 2` — runs its tasks in the calling process, so the figures were
+    drawn one after the other. The context is pickled here, before the caller goes on filling its
+    caches (the executor would otherwise pickle it in a thread while they change).
     """
     names = [name for name in FIGURES if only is None or name in only]  # always in the report's order
     out_dir.mkdir(parents=True, exist_ok=True)
-    groups = balanced_groups(names, n_jobs, [busy] + [WORKER_START] * (n_jobs - 1))
+    costs = {} if ctx.costs is not None else {"costs": 0.0}  # without --costs the cost curve draws nothing
+    groups = balanced_groups(names, n_jobs, [busy] + [WORKER_START] * (n_jobs - 1), costs)
     if len(groups) <= 1:
         return lambda: _render_names(ctx, names, out_dir, formats)
-    from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
 
-    parts = Parallel(n_jobs=len(groups) - 1, backend="loky", return_as="generator")(
-        delayed(_render_names)(ctx, group, out_dir, formats) for group in groups[1:])
+    executor = get_reusable_executor(max_workers=len(groups) - 1)
+    payload = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+    parts = [executor.submit(_render_pickled, payload, group, out_dir, formats) for group in groups[1:]]
     order = {name: i for i, name in enumerate(names)}
 
     def collect() -> dict[str, list[Path]]:
         merged = _render_names(ctx, groups[0], out_dir, formats) if groups[0] else {}
         for part in parts:
-            merged.update(part)
+            merged.update(part.result())
         return dict(sorted(merged.items(), key=lambda item: order.get(kind_of(item[0]), len(order))))
 
     return collect
+
+
+def _render_pickled(payload: bytes, names: list[str], out_dir: Path, formats: tuple[str, ...]
+                    ) -> dict[str, list[Path]]:
+    """A worker's group: the context arrives pickled (see `start_render`)."""
+    return _render_names(pickle.loads(payload), names, out_dir, formats)
 
 
 def _render_names(ctx: FigureContext, names: list[str], out_dir: Path,
@@ -116,17 +135,20 @@ def save(fig: Figure, stem: Path, formats: tuple[str, ...] = FORMATS) -> list[Pa
     return paths
 
 
-def balanced_groups(names: list[str], n_jobs: int, start: list[float] | None = None) -> list[list[str]]:
+def balanced_groups(names: list[str], n_jobs: int, start: list[float] | None = None,
+                    costs: dict[str, float] | None = None) -> list[list[str]]:
     """Split figure names into at most n_jobs groups finishing at about the same time: longest first,
-    each to the group that is free first (`start`: work each group has before drawing). Group 0
-    is the caller's; it is kept (possibly empty) so the others stay the workers'."""
+    each to the group that is free first (`start`: work each group has before drawing; `costs`
+    overrides COST). Group 0 is the caller's; it is kept (possibly empty) so the others stay the
+    workers'. It always holds the CALLER_FIGURES asked for."""
     n = max(1, min(n_jobs, len(names)))
+    cost = {**COST, **(costs or {})}
     groups: list[list[str]] = [[] for _ in range(n)]
     load = list((start or [])[:n]) + [0.0] * (n - len(start or []))
-    for name in sorted(names, key=lambda x: -COST.get(x, 1.0)):
-        i = load.index(min(load))
+    for name in sorted(names, key=lambda x: (x not in CALLER_FIGURES, -cost.get(x, 1.0))):
+        i = 0 if name in CALLER_FIGURES else load.index(min(load))
         groups[i].append(name)
-        load[i] += COST.get(name, 1.0)
+        load[i] += cost.get(name, 1.0)
     return [groups[0]] + [g for g in groups[1:] if g]
 
 
