@@ -215,6 +215,3 @@ def _expected(grid_spec: dict[str, Any], conn: sqlite3.Connection) -> tuple[int,
 
 def _scalar(conn: sqlite3.Connection, query: str) -> int:
     return int(conn.execute(query).fetchone()[0])
-
-
-

@@ -147,17 +147,24 @@ class NumericSteps(TransformerMixin, BaseEstimator):
         self.scale = scale
         self.keep_empty_features = keep_empty_features
 
-    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
+    def _fit_imputer(self, X: Any) -> Any:
+        """Fit the imputer (and make the scaler to fit); the imputed training values."""
         self.impute_ = MedianImputer(strategy="median", keep_empty_features=self.keep_empty_features)
         imputed = self.impute_.fit_transform(X)
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.impute_, name):
                 setattr(self, name, getattr(self.impute_, name))
         self.scale_ = StandardScaler() if self.scale else None
+        return imputed
+
+    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
+        imputed = self._fit_imputer(X)
         return self.scale_.fit_transform(_by_column(imputed)) if self.scale_ is not None else imputed
 
     def fit(self, X: Any, y: Any = None) -> "NumericSteps":
-        self.fit_transform(X)
+        imputed = self._fit_imputer(X)
+        if self.scale_ is not None:
+            self.scale_.fit(_by_column(imputed))  # no scaled copy to throw away
         return self
 
     def transform(self, X: Any) -> Any:
