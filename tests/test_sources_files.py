@@ -153,3 +153,61 @@ def test_too_few_positives_for_the_folds(tmp_path: Path) -> None:
         load_grid(grid_file)
     assert str(info.value).startswith(f"{grid_file}:4: dataset 'file:")
     assert "has 3 positives; stratified 5-fold CV needs at least 5" in str(info.value)
+
+
+def _parquet_cases() -> dict[str, tuple[pd.DataFrame, dict]]:
+    rng = np.random.default_rng(0)
+    floats = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    floats.iloc[[3, 40], 1] = np.nan
+    return {
+        "floats": (floats, {}),
+        "floats then a target": (floats.assign(y=np.arange(60, dtype=np.int8) % 2), {}),
+        "floats then text and categories": (floats.assign(s=["u", "v"] * 30, k=pd.Categorical(["p", "q"] * 30)), {}),
+        "a target first": (floats.assign(y=1)[["y", "a", "b", "c", "d"]], {}),
+        "a stored index": (floats.set_index(pd.Index(range(100, 160), name="id")), {}),
+        "small row groups": (floats.assign(y=1), {"row_group_size": 7}),
+    }
+
+
+@pytest.mark.parametrize("case", list(_parquet_cases()))
+@pytest.mark.parametrize("index", [False, None, True])
+def test_read_parquet_equals_pandas(case: str, index: bool | None, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Float columns read one at a time into one block give pandas' frame exactly; files the column
+    reader does not take (a text column first, a stored index) are read by pandas itself."""
+    from datasets.files import read_parquet
+
+    frame, options = _parquet_cases()[case]
+    path = tmp_path / "d.parquet"
+    frame.to_parquet(path, index=index, **options)
+    expected = pd.read_parquet(path)
+    whole_reads: list[Path] = []
+    original = pd.read_parquet
+
+    def spy(source: Path, **options: object) -> pd.DataFrame:
+        if "columns" not in options:
+            whole_reads.append(source)
+        return original(source, **options)
+
+    monkeypatch.setattr(pd, "read_parquet", spy)
+    got = read_parquet(path)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got._mgr.nblocks == expected._mgr.nblocks
+    # an index stored as a column (index=True, or a non-default index) goes to pandas, as does a file
+    # whose float columns do not come first
+    stored_index = index is True or (index is None and case == "a stored index")
+    assert whole_reads == ([path] if stored_index or case == "a target first" else [])
+
+
+def test_read_parquet_keeps_arrow_nulls_as_nan_without_pandas_metadata(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from datasets.files import read_parquet
+
+    table = pa.table({"a": pa.array([1.0, None, 3.0] * 10), "b": pa.array(np.arange(30.0)),
+                      "t": pa.array([0, 1, 1] * 10, pa.int64())})
+    pq.write_table(table, tmp_path / "raw.parquet", row_group_size=7)
+    got = read_parquet(tmp_path / "raw.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "raw.parquet"), check_exact=True)
+    assert np.isnan(got.loc[1, "a"]) and got.loc[2, "a"] == 3.0
