@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks.cells import Cell
 from benchmarks.cv import fold_indices
 from benchmarks.derive import MAX_MESSAGE, CellPredictions, derive, one_line
-from benchmarks.fold_rows import predict_positive, take_rows
+from benchmarks.fold_rows import fits_in_batches, predict_positive, take_rows
 from benchmarks.store import CellResult, InnerPredictions
 from datasets import Dataset, load_dataset
 from foundation.hashing import derive_seed
@@ -37,6 +37,7 @@ from foundation.metrics import MetricConfig, compute_metrics
 from foundation.plugins import load_external_plugins
 from strategies import TrainingContext, get_model, get_strategy
 from strategies.base import NotApplicable
+from strategies.row_fit import fit_from_rows, fits_from_rows
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,16 @@ def fit_on_fold(model_name: str, strategy_name: str, params: dict[str, Any], X: 
         if not strategy.anti_pattern:  # register_strategy refuses this too; never let it through
             raise RuntimeError(f"strategy {strategy.name!r} asks for the full dataset but is not an anti-pattern")
         X_fit, y_fit = strategy.training_data(X, np.asarray(y), train, used, seed)
+    elif fits_from_rows(estimator) and fits_in_batches(X):
+        X_fit, y_fit = None, y_train  # read from X a batch at a time, never copied whole
     else:
         X_fit, y_fit = take_rows(X, train), y_train
     with threadpool_limits(limits=1):
         start = time.perf_counter()
-        estimator.fit(X_fit, y_fit)
+        if X_fit is None:
+            fit_from_rows(estimator, X, train, y_fit)
+        else:
+            estimator.fit(X_fit, y_fit)
         fit_seconds = time.perf_counter() - start
         X_fit = None  # the training rows' copy is not needed to predict: free it first (large datasets)
         start = time.perf_counter()

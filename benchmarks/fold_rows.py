@@ -7,6 +7,11 @@ straight into one row-major array wrapped in a DataFrame without a copy, which t
 it is. Frames with several dtypes or blocks (most bundled datasets) keep `iloc`: their values reach the
 fit through the preprocessor's conversion exactly as before.
 
+A LightGBM pipeline that strategies/row_fit.py can fit from rows (imputation, random under- or
+over-sampling, LightGBM) is not given a copy at all when the frame is large (`fits_in_batches`): it
+reads the training rows a batch at a time, and LightGBM's binning sample is then the only large thing
+it holds.
+
 Predictions are per row, so the test rows are predicted in blocks of about BLOCK_BYTES: a large test
 fold then never exists as a second full copy (a fold smaller than a block is one block, as before).
 """
@@ -30,6 +35,11 @@ def _single_block(X: pd.DataFrame) -> np.ndarray | None:
     if X._mgr.nblocks != 1:  # to_numpy() would copy the whole frame to interleave its blocks
         return None
     return np.asarray(X.to_numpy(copy=False))
+
+
+def fits_in_batches(X: pd.DataFrame) -> bool:
+    """Whether a fit that can read its rows in batches should: a large frame of one numeric block."""
+    return X.shape[0] * X.shape[1] * 8 >= ROW_MAJOR_ABOVE_BYTES and _single_block(X) is not None
 
 
 def take_rows(X: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:

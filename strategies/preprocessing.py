@@ -99,8 +99,22 @@ class MedianImputer(SimpleImputer):
       of each column, as SimpleImputer does, without sorting a masked copy of the whole training
       matrix, 4-5 times the fold at once);
     - `transform` returns data with nothing to impute as it is (converted to float if it was not)
-      instead of a copy, so the fold is not held twice while the model fits on it.
+      instead of a copy, so the fold is not held twice while the model fits on it;
+    - `fit_rows` fits on some rows of a larger array, read a column at a time (never copied together).
     """
+
+    #: The rows `fit` reads (set only while `fit_rows` runs; None: all of them).
+    _rows: np.ndarray | None = None
+
+    def fit_rows(self, X: Any, rows: np.ndarray) -> "MedianImputer":
+        """Fit on `rows` of X: the statistics of `fit(X.iloc[rows])`, without that copy of the rows."""
+        if self.strategy != "median" or self.add_indicator:
+            raise ValueError("fit_rows supports the median strategy without indicator only")
+        self._rows = np.asarray(rows)
+        try:
+            return self.fit(X)
+        finally:
+            del self._rows
 
     def _validate_input(self, X: Any, in_fit: bool) -> Any:
         if not (in_fit and self.copy):
@@ -120,9 +134,10 @@ class MedianImputer(SimpleImputer):
         return super().transform(X)  # fills a private copy
 
     def _dense_fit(self, X: np.ndarray, strategy: Any, missing_values: Any, fill_value: Any) -> np.ndarray:
-        if strategy != "median" or self.add_indicator or X.ndim != 2 or X.shape[1] < 2:
+        rows = slice(None) if self._rows is None else self._rows
+        if self._rows is None and (strategy != "median" or self.add_indicator or X.ndim != 2 or X.shape[1] < 2):
             return super()._dense_fit(X, strategy, missing_values, fill_value)
-        return np.concatenate([super(MedianImputer, self)._dense_fit(X[:, j:j + 1], strategy, missing_values,
+        return np.concatenate([super(MedianImputer, self)._dense_fit(X[rows, j:j + 1], strategy, missing_values,
                                                                       fill_value) for j in range(X.shape[1])])
 
 
@@ -147,15 +162,27 @@ class NumericSteps(TransformerMixin, BaseEstimator):
         self.scale = scale
         self.keep_empty_features = keep_empty_features
 
-    def _fit_imputer(self, X: Any) -> Any:
-        """Fit the imputer (and make the scaler to fit); the imputed training values."""
+    def _fit_imputer(self, X: Any, rows: np.ndarray | None = None) -> Any:
+        """Fit the imputer (and make the scaler to fit); the imputed training values (None for `rows`)."""
         self.impute_ = MedianImputer(strategy="median", keep_empty_features=self.keep_empty_features)
-        imputed = self.impute_.fit_transform(X)
+        if rows is None:
+            imputed = self.impute_.fit_transform(X)
+        else:
+            self.impute_.fit_rows(X, rows)
+            imputed = None
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.impute_, name):
                 setattr(self, name, getattr(self.impute_, name))
         self.scale_ = StandardScaler() if self.scale else None
         return imputed
+
+    def fit_rows(self, X: Any, rows: np.ndarray) -> "NumericSteps":
+        """Fit on `rows` of X without copying them together (imputation only: the scaler would need
+        the imputed rows)."""
+        if self.scale:
+            raise ValueError("fit_rows imputes only; a scaling NumericSteps needs fit")
+        self._fit_imputer(X, rows)
+        return self
 
     def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
         imputed = self._fit_imputer(X)
