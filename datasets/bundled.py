@@ -10,9 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from datasets.base import Dataset
+from datasets.parquet import read_parquet
 
 BUNDLE_DIR = Path(__file__).parent / "bundle"
 TARGET_COLUMN = "__target__"
@@ -30,7 +30,7 @@ def manifest() -> dict[str, dict[str, Any]]:
 
 def load_bundled(name: str) -> Dataset:
     entry = manifest()[name]
-    frame = pd.read_parquet(BUNDLE_DIR / entry["file"])
+    frame = read_parquet(BUNDLE_DIR / entry["file"])
     y = frame.pop(TARGET_COLUMN).to_numpy()
     meta = {key: entry[key] for key in ("n", "d", "n_pos", "ir", "missing_rate", "source", "origin", "license")
             if key in entry}

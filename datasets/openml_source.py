@@ -32,6 +32,7 @@ from datasets.base import Dataset, DatasetError
 from datasets.cache import OFFLINE_ENV, cache_dir, offline, read_json, write_json_atomic, write_parquet_atomic
 from datasets.cleaning import emit_notices
 from datasets.names import format_name, parse_name
+from datasets.parquet import read_parquet
 from datasets.registry import register_source
 from datasets.targets import binarize
 from foundation.names import unknown_name_message
@@ -122,7 +123,7 @@ def cached_dataset(did: int, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
         _fetch_dataset(did, name)
     try:
         meta = read_json(folder / "meta.json")
-        frame = pd.read_parquet(folder / "data.parquet")
+        frame = read_parquet(folder / "data.parquet")
     except Exception as exc:  # noqa: BLE001
         raise _corrupt(name, folder, exc) from None
     if len(frame) != meta.get("rows", len(frame)):

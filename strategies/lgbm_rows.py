@@ -14,15 +14,17 @@ module corrects, so that the model is the very same:
 
 scikit-learn's LGBMClassifier always makes its own Dataset from what `fit` is given, so
 `dataset_from_rows` gives `fit` a placeholder of the right shape that holds no data (every stride
-0: it passes validation without a copy) and, for the duration of the fit, has LightGBM's scikit-learn
-module make Datasets with this class, which reads the rows instead of the placeholder. The swap is
-process-wide while it lasts: workers fit one cell at a time.
+0: it passes validation without a copy) and, while any such fit lasts, has LightGBM's scikit-learn
+module make Datasets with this class, which reads the rows instead of the placeholder. The rows
+belong to the thread that fits (a Dask worker may fit several cells in threads); every other
+Dataset, made by any thread, is an ordinary one.
 
 tests/test_lgbm_rows.py checks models and predictions are identical to the matrix path, with a
 binning sample smaller than the rows and with missing values to impute.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -75,8 +77,9 @@ class _RowsDataset(lightgbm.Dataset):
     placeholder), sampled and binned exactly as LightGBM's matrix path would."""
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        self._from_rows = _ACTIVE is not None and _is_placeholder(data)
-        super().__init__(_ACTIVE if self._from_rows else data, *args, **kwargs)
+        rows = _active()
+        self._from_rows = rows is not None and _is_placeholder(data, rows)
+        super().__init__(rows if self._from_rows else data, *args, **kwargs)
 
     def get_params(self) -> dict[str, Any]:
         if self._from_rows and self.params is not None:
@@ -103,26 +106,36 @@ class _RowsDataset(lightgbm.Dataset):
         return values, indices
 
 
-_ACTIVE: TrainingRows | None = None
+_THREAD = threading.local()  # .rows: the TrainingRows this thread is fitting on
+_SWAP_LOCK = threading.Lock()
+_SWAP_USERS = 0  # fits under way in this process that need the swap
 
 
-def _is_placeholder(data: Any) -> bool:
-    return isinstance(data, np.ndarray) and data.ndim == 2 and data.strides == (0, 0) and _ACTIVE is not None \
-        and data.shape == _ACTIVE.shape
+def _active() -> TrainingRows | None:
+    return getattr(_THREAD, "rows", None)
+
+
+def _is_placeholder(data: Any, rows: TrainingRows) -> bool:
+    return isinstance(data, np.ndarray) and data.ndim == 2 and data.strides == (0, 0) and data.shape == rows.shape
 
 
 @contextmanager
 def dataset_from_rows(rows: TrainingRows) -> Iterator[np.ndarray]:
-    """While it lasts, a LightGBM scikit-learn estimator fitted on the yielded placeholder trains on
-    `rows` (read in batches) instead."""
-    global _ACTIVE
-    if _ACTIVE is not None:
-        raise RuntimeError("dataset_from_rows is already in use")
-    original = lightgbm.sklearn.Dataset
-    _ACTIVE = rows
-    lightgbm.sklearn.Dataset = _RowsDataset
+    """While it lasts, a LightGBM scikit-learn estimator fitted on the yielded placeholder, in this
+    thread, trains on `rows` (read in batches) instead."""
+    global _SWAP_USERS
+    if _active() is not None:
+        raise RuntimeError("dataset_from_rows is already in use in this thread")
+    with _SWAP_LOCK:
+        if _SWAP_USERS == 0:
+            lightgbm.sklearn.Dataset = _RowsDataset
+        _SWAP_USERS += 1
+    _THREAD.rows = rows
     try:
         yield np.broadcast_to(np.zeros(1), rows.shape)
     finally:
-        lightgbm.sklearn.Dataset = original
-        _ACTIVE = None
+        _THREAD.rows = None
+        with _SWAP_LOCK:
+            _SWAP_USERS -= 1
+            if _SWAP_USERS == 0:
+                lightgbm.sklearn.Dataset = lightgbm.Dataset

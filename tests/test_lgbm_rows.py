@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import benchmarks.fit_cell as fit_cell
-import benchmarks.fold_rows as fold_rows
+from benchmarks import fit_cell
+from benchmarks import fold_rows
 from benchmarks.fit_cell import fit_on_fold
 from strategies import TrainingContext, get_model, get_strategy
 from strategies.lgbm_rows import TrainingRows, dataset_from_rows
@@ -58,6 +58,30 @@ def test_dataset_from_rows_restores_lightgbm_after_an_error_and_refuses_nesting(
     assert lightgbm.sklearn.Dataset is lightgbm.Dataset
     plain = lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(X[rows], y[rows])  # ordinary fits unaffected
     assert plain.booster_.num_trees() == 5
+
+
+def test_fits_in_threads_each_read_their_own_rows() -> None:
+    """A Dask worker may fit cells in threads: each row fit reads its own rows, a plain fit its matrix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = _data(2500)
+    settings = dict(n_estimators=15, random_state=1, verbose=-1, n_jobs=1, bin_construct_sample_cnt=300)
+    parts = [np.arange(0, 2500, 2), np.arange(1, 2500, 2), np.arange(0, 1800), np.arange(700, 2500)]
+
+    def from_rows(rows: np.ndarray) -> str:
+        model = lightgbm.LGBMClassifier(**settings)
+        with dataset_from_rows(TrainingRows(lambda batch: X[batch], rows, X.shape[1])) as placeholder:
+            model.fit(placeholder, y[rows])
+        return model.booster_.model_to_string()
+
+    def plain(rows: np.ndarray) -> str:
+        return lightgbm.LGBMClassifier(**settings).fit(X[rows], y[rows]).booster_.model_to_string()
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda i: (plain if i == 3 else from_rows)(parts[i]), range(4)))
+    assert got == [plain(rows) for rows in parts]
+    assert len(set(got)) == 4
+    assert lightgbm.sklearn.Dataset is lightgbm.Dataset
 
 
 def test_training_rows_reads_rows_columns_and_single_rows() -> None:

@@ -175,7 +175,7 @@ def test_read_parquet_equals_pandas(case: str, index: bool | None, tmp_path: Pat
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Float columns read one at a time into one block give pandas' frame exactly; files the column
     reader does not take (a text column first, a stored index) are read by pandas itself."""
-    from datasets.files import read_parquet
+    from datasets.parquet import read_parquet
 
     frame, options = _parquet_cases()[case]
     path = tmp_path / "d.parquet"
@@ -203,7 +203,7 @@ def test_read_parquet_keeps_arrow_nulls_as_nan_without_pandas_metadata(tmp_path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from datasets.files import read_parquet
+    from datasets.parquet import read_parquet
 
     table = pa.table({"a": pa.array([1.0, None, 3.0] * 10), "b": pa.array(np.arange(30.0)),
                       "t": pa.array([0, 1, 1] * 10, pa.int64())})
