@@ -190,7 +190,7 @@ def test_read_parquet_equals_pandas(case: str, index: bool | None, tmp_path: Pat
         return original(source, **options)
 
     monkeypatch.setattr(pd, "read_parquet", spy)
-    got = read_parquet(path)
+    got = read_parquet(path, above_bytes=0)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got._mgr.nblocks == expected._mgr.nblocks
     # an index stored as a column (index=True, or a non-default index) goes to pandas, as does a file
@@ -208,6 +208,6 @@ def test_read_parquet_keeps_arrow_nulls_as_nan_without_pandas_metadata(tmp_path:
     table = pa.table({"a": pa.array([1.0, None, 3.0] * 10), "b": pa.array(np.arange(30.0)),
                       "t": pa.array([0, 1, 1] * 10, pa.int64())})
     pq.write_table(table, tmp_path / "raw.parquet", row_group_size=7)
-    got = read_parquet(tmp_path / "raw.parquet")
+    got = read_parquet(tmp_path / "raw.parquet", above_bytes=0)
     pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "raw.parquet"), check_exact=True)
     assert np.isnan(got.loc[1, "a"]) and got.loc[2, "a"] == 3.0
