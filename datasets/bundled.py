@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-
 from datasets.base import Dataset
 from datasets.parquet import read_parquet
 

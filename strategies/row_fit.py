@@ -60,10 +60,10 @@ def fit_from_rows(estimator: Any, X: pd.DataFrame, rows: np.ndarray, y: np.ndarr
         chosen = sampler.sample_indices_
         rows, y = rows[chosen], y[chosen]
         counter.fit(None, y)
-    columns = list(X.columns)
+    values, columns = X.to_numpy(copy=False), X.columns  # a view of a one-block frame (else one copy)
 
     def read(batch: np.ndarray) -> np.ndarray:
-        return prep.transform(pd.DataFrame(X.to_numpy(copy=False)[batch], columns=columns, copy=False))
+        return prep.transform(pd.DataFrame(values[batch], columns=columns, copy=False))
 
     n_columns = read(rows[:1]).shape[1]  # the imputer drops columns empty in training (unless it keeps them)
     with dataset_from_rows(TrainingRows(read, rows, n_columns)) as placeholder:
