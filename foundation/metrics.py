@@ -213,11 +213,17 @@ def calibration_intercept_slope(y_true: np.ndarray, proba: np.ndarray, max_iter:
     Written here as a two-parameter Newton–Raphson (IRLS) because scikit-learn's unpenalised lbfgs
     takes ~50 ms per fold for these two numbers and this runs on every cell; it agrees with
     `LogisticRegression(C=inf)` to 1e-6 (tests/test_metrics.py). Returns NaN when the MLE does not
-    exist (a fold whose scores separate the classes perfectly).
+    exist: a fold whose scores separate the classes, even with ties at the border (then Newton's steps
+    only grow, so that is checked first rather than found after `max_iter` steps).
     """
     z = logit(np.clip(proba, EPS, 1 - EPS))
     y = np.asarray(y_true, dtype=float)
     if np.ptp(z) == 0 or y.min() == y.max():
+        return float("nan"), float("nan")
+    positive = y == 1
+    low_pos, high_pos = z[positive].min(), z[positive].max()
+    low_neg, high_neg = z[~positive].min(), z[~positive].max()
+    if high_neg <= low_pos or high_pos <= low_neg:  # (quasi-)separated: no finite maximum-likelihood fit
         return float("nan"), float("nan")
     design = np.column_stack([np.ones_like(z), z])
     beta = np.zeros(2)
