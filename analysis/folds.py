@@ -9,6 +9,7 @@ its own probabilities. Nothing is refitted, and no strategy registry is needed.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -137,13 +138,14 @@ def _load_folds(results_dir: Path, stamp: tuple[object, ...]) -> StoredFolds:
     test = _by_key(read_predictions(results_dir, list(ok["key"])))
     inner = read_inner_predictions(results_dir, list(ok["key"]))
     folds: dict[str, StoredFold] = {}
+    sizes = _dataset_sizes(datasets)
     for row in ok.itertuples(index=False):
         if row.key not in test:
             continue
         y, proba = test[row.key]
         own = inner.get(row.key)
         train_y = None if own is None else np.asarray(own.y_true)
-        train_prior = float(np.mean(train_y)) if train_y is not None else _train_prior(row.dataset, y, datasets)
+        train_prior = float(np.mean(train_y)) if train_y is not None else _train_prior(row.dataset, y, sizes)
         recorded = None if row.training_prior != row.training_prior else float(row.training_prior)
         m_prior, rule = model_prior(recorded, row.prior_rule, train_prior)
         folds[row.key] = StoredFold(row.key, row.dataset, row.model, row.strategy, row.label, row.family,
@@ -176,12 +178,20 @@ def _derived_folds(results_dir: Path, derived: pd.DataFrame, base: dict[str, Sto
     return out
 
 
-def _train_prior(dataset: str, test_y: np.ndarray, datasets: pd.DataFrame) -> float:
+def _dataset_sizes(datasets: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """dataset → (n, n_pos) from the stored metadata, looked up once (a pandas lookup per fold cost
+    about a millisecond: most of reading a 10,000-cell store)."""
+    if not {"n", "n_pos"} <= set(datasets.columns):
+        return {}
+    n, n_pos = (pd.to_numeric(datasets[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in ("n", "n_pos"))
+    return dict(zip(datasets.index, zip(n, n_pos)))
+
+
+def _train_prior(dataset: str, test_y: np.ndarray, sizes: dict[str, tuple[float, float]]) -> float:
     """The training fold's prevalence without its labels: dataset totals minus the test fold."""
-    if dataset in datasets.index and {"n", "n_pos"} <= set(datasets.columns):
-        n, n_pos = datasets.loc[dataset, ["n", "n_pos"]]
-        if pd.notna(n) and pd.notna(n_pos) and n > len(test_y):
-            return float((n_pos - test_y.sum()) / (n - len(test_y)))
+    n, n_pos = sizes.get(dataset, (math.nan, math.nan))
+    if not math.isnan(n) and not math.isnan(n_pos) and n > len(test_y):
+        return float((n_pos - test_y.sum()) / (n - len(test_y)))
     return float(np.mean(test_y))  # stratified folds: the test prevalence is the training one ±1 row
 
 
