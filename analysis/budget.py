@@ -29,6 +29,7 @@ from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fractio
 from analysis.stress import bootstrap_interval
 from foundation.metrics import expected_cost, threshold_metrics
 from foundation.posthoc import RELATIVE_TOLERANCE, choose_budget_threshold
+from foundation.progress import steps
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def _budget(stored: StoredFolds, budget: Budget, shifts: tuple[float, ...],
             costs: tuple[float, float] | None = None) -> BudgetResult:
     if not stored.folds:
         raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions")
-    rows = [row for fold in stored.folds for row in budget_fold(fold, budget, shifts, costs)]
+    rows = [row for fold in steps(stored.folds, len(stored.folds), "alert budget")
+            for row in budget_fold(fold, budget, shifts, costs)]
     frame = pd.DataFrame(rows)
     for name in ("threshold", "train_alert_rate", "train_precision", "train_recall", "shifted_prior", "alert_rate",
                  "alerts_per_day", "precision", "recall", "floor_held", "within_budget"):

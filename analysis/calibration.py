@@ -20,6 +20,7 @@ from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
 from analysis.prior_shift import PRIOR_RULES, ShiftInputError, adjust_prior
 from analysis.shift_metrics import weighted_brier, weighted_log_loss
 from foundation.metrics import calibration_intercept_slope, expected_calibration_error
+from foundation.progress import steps
 
 VARIANTS = {"raw": "probabilities as the model gives them",
             "corrected": "Bayes prior correction from the prior the model was trained at to the training fold's "
@@ -83,7 +84,7 @@ def _calibration(stored: StoredFolds, n_bins: int | None) -> CalibrationResult:
     bins = n_bins or stored.ece_bins
     rows: list[dict[str, object]] = []
     pooled: dict[str, list[np.ndarray]] = {name: [] for name in ("model", "strategy", "y", "raw", "corrected")}
-    for fold in stored.folds:
+    for fold in steps(stored.folds, len(stored.folds), "calibration"):
         fold_rows, corrected = calibrate_fold(fold, bins)
         rows.extend(fold_rows)
         n = len(corrected)

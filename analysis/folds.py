@@ -22,6 +22,7 @@ from analysis.prior_shift import model_prior
 from analysis.shift_metrics import SortedFold
 from benchmarks.store import (read_cells, read_datasets, read_derived, read_derived_probabilities,
                               read_inner_predictions, read_meta, read_predictions, store_path)
+from foundation.progress import stage
 
 #: One line for every store without training-fold predictions.
 MISSING_TRAIN_PREDICTIONS = (
@@ -128,6 +129,7 @@ def load_folds(results_dir: str | Path) -> StoredFolds:
 
 @lru_cache(maxsize=2)
 def _load_folds(results_dir: Path, stamp: tuple[object, ...]) -> StoredFolds:
+    stage("reading predictions")
     cells = read_cells(results_dir)
     derived = read_derived(results_dir)
     spec = read_meta(results_dir).get("spec") or {}

@@ -30,6 +30,7 @@ from analysis.leaderboard import Leaderboard
 from analysis.outputs import board_title, display_board, file_stem, write_leaderboards
 from benchmarks.store import grid_part
 from foundation.metrics import metric_direction, short_name
+from foundation.progress import stage
 
 #: Rows shown in the failures table of the page (the CSV next to it has all of them).
 MAX_FAILURE_ROWS = 200
@@ -132,6 +133,7 @@ def write_report(ctx: FigureContext, out_dir: Path, extras: bool = True, n_jobs:
     figures_dir = out_dir / "figures"
     # workers draw while the tables are made here (their boards: about 20 s in COST units on a 100k-cell store)
     drawn = start_render(ctx, None, figures_dir, n_jobs=n_jobs, busy=20.0)
+    stage("leaderboards and tables")
     sections = [
         ("run", "Run", run_section(ctx)),
         ("datasets", "Datasets", datasets_section(ctx)),

@@ -32,6 +32,7 @@ from analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, Shi
                                   check_fraction, class_weights, em_prior, parse_shifts, shifted_prior)
 from foundation.metrics import threshold_metrics
 from foundation.posthoc import choose_threshold
+from foundation.progress import steps
 
 CORRECTIONS = {
     "none": "probabilities as the model gives them",
@@ -172,7 +173,8 @@ def _stress(stored: StoredFolds, shifts: tuple[float, ...], target_precision: fl
     if not stored.folds:
         raise ShiftInputError(f"{stored.results_dir}: no ok cells with stored predictions to stress")
     bins = n_bins or stored.ece_bins
-    frame = _frame([stress_fold(f, shifts, target_precision, bins) for f in stored.folds])
+    frame = _frame([stress_fold(f, shifts, target_precision, bins)
+                    for f in steps(stored.folds, len(stored.folds), "prior-shift stress")])
     cells = stored.cells
     bad = cells[cells["status"] != "ok"]
     incomplete = frozenset(zip(bad["dataset"], bad["model"], bad["label"]))

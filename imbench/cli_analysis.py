@@ -12,6 +12,7 @@ import click
 
 from imbench.options import COSTS_OPTION, ROPE_OPTION, WIDE_OPTION, jobs_option, parse_costs, plugins_option
 from imbench.plugin_options import load_plugins
+from imbench.progress import with_analysis_progress
 from imbench.tables import make_console, print_fitted, rich_table
 
 console = make_console()
@@ -49,7 +50,10 @@ def _options(function):  # type: ignore[no-untyped-def]
 
 def load_results(results_dir: Path, model: str | None, include_anti_patterns: bool = False):  # type: ignore[no-untyped-def]
     """The stored run, checked: not empty, and `model` (if given) is one of its models."""
+    from foundation.progress import stage
     from imbench.api import load
+
+    stage("reading the store")
 
     return load(results_dir, include_anti_patterns=include_anti_patterns, model=model)
 
@@ -155,6 +159,7 @@ def print_posthoc_effects(results_dir: Path, metric: str | None, model: str | No
                    "(smote+threshold:f1 vs smote), per model.")
 @WIDE_OPTION
 @_options
+@with_analysis_progress(err_console)
 def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, posthoc_effect: bool, wide: bool,
                         include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
                         alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,
@@ -226,6 +231,7 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
               help="Dataset of the PR-curve and reliability figures [default: the one with the median IR].")
 @JOBS_OPTION
 @_options
+@with_analysis_progress(err_console)
 def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str | None, n_jobs: int,
                  include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
                  alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,
@@ -253,6 +259,7 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
               help="Leave out the prior-shift stress, calibration and alert-budget sections.")
 @JOBS_OPTION
 @_options
+@with_analysis_progress(err_console)
 def report_command(results_dir: Path, metric: str, dataset: str | None, no_extras: bool, n_jobs: int,
                    include_anti_patterns: bool, model: str | None, baseline: str, pool_models: bool, failed: str,
                    alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,

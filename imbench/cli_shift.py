@@ -16,6 +16,7 @@ import pandas as pd
 
 from imbench.options import COSTS_OPTION, WIDE_OPTION, parse_costs, plugins_option
 from imbench.plugin_options import load_plugins
+from imbench.progress import with_analysis_progress
 from imbench.tables import make_console, print_fitted, wrapped
 
 console = make_console()
@@ -107,6 +108,7 @@ def _wrote(paths: list[Path], out: Path) -> None:
               help="Output folder [default: RESULTS_DIR/report/stress].")
 @click.option("--no-figures", is_flag=True, help="Write the tables only.")
 @_scope_options
+@with_analysis_progress(err_console)
 def stress_command(results_dir: Path, shifts: str, target_precision: float, out: Path | None,
                    no_figures: bool, dataset: str | None, model: str | None, wide: bool,
                    plugin_dirs: tuple[Path, ...]) -> None:
@@ -170,6 +172,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
               help="Output folder [default: RESULTS_DIR/report/calibration].")
 @click.option("--no-figures", is_flag=True, help="Write the tables only.")
 @_scope_options
+@with_analysis_progress(err_console)
 def calibration_command(results_dir: Path, out: Path | None, no_figures: bool, dataset: str | None,
                         model: str | None, wide: bool, plugin_dirs: tuple[Path, ...]) -> None:
     """Calibration per strategy as trained and after the prior correction that undoes resampling or
@@ -217,6 +220,7 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool, d
 @click.option("--no-figures", is_flag=True, help="Write the table only.")
 @COSTS_OPTION
 @_scope_options
+@with_analysis_progress(err_console)
 def budget_command(results_dir: Path, alerts_per_day: float, population_per_day: float, min_precision: float,
                    shifts: str, out: Path | None, no_figures: bool, costs: str | None, dataset: str | None,
                    model: str | None, wide: bool, plugin_dirs: tuple[Path, ...]) -> None:

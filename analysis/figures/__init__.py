@@ -27,6 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from analysis.figures import (bayes, cd, cost, disagreement, expected_cost, heatmap, improvement,  # noqa: E402
                               pr_curves, regime, reliability)
 from analysis.figures.context import FigureContext  # noqa: E402
+from foundation.progress import steps
 
 #: name for `--only` → (module drawing it, what it shows). Order is the report's order.
 FIGURES: dict[str, tuple[ModuleType, str]] = {
@@ -113,7 +114,7 @@ def _render_pickled(payload: bytes, names: list[str], out_dir: Path, formats: tu
 def _render_names(ctx: FigureContext, names: list[str], out_dir: Path,
                   formats: tuple[str, ...]) -> dict[str, list[Path]]:
     written: dict[str, list[Path]] = {}
-    for name in names:
+    for name in steps(names, len(names), "figures"):
         with plt.rc_context(RC):
             for stem, fig in drawer(name)(ctx):
                 written[stem] = save(fig, out_dir / stem, formats)
