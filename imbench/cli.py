@@ -12,6 +12,7 @@ User mistakes (unknown names, bad grid files, missing results) print one line an
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -62,6 +63,15 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _quiet_broken_pipe() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not raise (and print) again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors → one line on stderr and exit code 2; Ctrl-C → exit 130,
     SIGTERM → exit 143, after the same clean-up."""
@@ -88,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         exc.show()
         sys.exit(2)
+    except BrokenPipeError:  # the reader went away (`imbench leaderboard ... | head`): as other tools, quietly
+        _quiet_broken_pipe()
+        sys.exit(141)  # 128 + SIGPIPE, what the shell reports for a tool killed by the closed pipe
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         terminated = isinstance(exc, Terminated) or isinstance(exc.__context__, Terminated)
         how = "stopped by SIGTERM" if terminated else "interrupted"

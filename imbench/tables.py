@@ -18,17 +18,29 @@ NAME_COLUMNS = ("strategy", "model", "step", "dataset", "name")
 PIPE_WIDTH = 200
 
 
+class _Console(Console):
+    """rich's Console, but a reader that goes away (`imbench leaderboard | head`) ends the command
+    with 141 (128 + SIGPIPE, as the shell reports a tool the closed pipe stopped), not rich's 1, which
+    imbench keeps for internal errors."""
+
+    def on_broken_pipe(self) -> None:
+        try:
+            super().on_broken_pipe()  # points stdout at /dev/null and exits
+        except SystemExit:
+            raise SystemExit(141) from None
+
+
 def make_console(stderr: bool = False) -> Console:
     """A console as wide as the terminal; when output goes to a file or a pipe, as wide as COLUMNS says
     (default PIPE_WIDTH, so tables are not truncated)."""
     probe = Console(stderr=stderr)
     if probe.is_terminal:
-        return Console(stderr=stderr)
+        return _Console(stderr=stderr)
     try:
         width = int(os.environ.get("COLUMNS", PIPE_WIDTH))
     except ValueError:
         width = PIPE_WIDTH
-    return Console(stderr=stderr, width=max(width, 40))
+    return _Console(stderr=stderr, width=max(width, 40))
 
 
 def text_width(frame: pd.DataFrame, digits: int = 3) -> int:
@@ -110,7 +122,7 @@ def print_fitted(console: Console, frame: pd.DataFrame, title: str, notes: list[
         frame, dropped = fit_width(frame, width, drop_order)
     table = rich_table(frame, title=title, compact=True, caption=caption)
     if wide and text_width(frame) > width:
-        Console(file=console.file, width=text_width(frame) + 2).print(table)
+        _Console(file=console.file, width=text_width(frame) + 2).print(table)
     else:
         console.print(table)
     notes = list(notes)

@@ -107,3 +107,23 @@ def test_bad_input_leaves_existing_results_untouched(tmp_path: Path) -> None:
 def test_shipped_grid_files_exist() -> None:
     for name in ("smoke", "default", "full"):
         assert (ROOT / "benchmarks" / f"{name}.toml").is_file()
+
+
+def test_a_closed_pipe_ends_a_command_quietly_with_141() -> None:
+    """`imbench list datasets | head -1`: the reader goes away; no traceback, and not exit code 1,
+    which means an internal error. (The reader is gone before the command writes, so every write
+    meets the closed pipe.)"""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "imbench.cli", "list", "datasets"], cwd=ROOT, stdout=write_end,
+                              stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    errors = proc.stderr.decode()
+    assert proc.returncode == 141, errors
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
