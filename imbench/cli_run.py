@@ -144,7 +144,20 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     for line in summary.left_out:
         err_console.print(wrapped(f"not enumerated: {line}", err_console.width), highlight=False, soft_wrap=True,
                           markup=False)
-    _print_board(results_dir, metric, key)
+    _print_board_or_merge_hint(results_dir, metric, key, part)
+
+
+def _print_board_or_merge_hint(results_dir: Path, metric: str, key: str | None, part,  # type: ignore[no-untyped-def]
+                               receipt: dict | None = None) -> None:  # type: ignore[type-arg]
+    """The leaderboard at the end of `run`; after a shard, which holds a scattered 1/N of every
+    board, how to get the boards instead."""
+    if part.shard is None:
+        _print_board(results_dir, metric, key, receipt)
+        return
+    i, n = part.shard
+    err_console.print(wrapped(f"part {i}/{n} of the grid is in {results_dir}; the leaderboard needs every part: "
+                              f"`imbench merge OUT STORE...` of the {n} stores, then `imbench leaderboard OUT`",
+                              err_console.width), highlight=False, soft_wrap=True, markup=False)
 
 
 def _print_board(results_dir: Path, metric: str, key: str | None, receipt: dict | None = None) -> None:  # type: ignore[type-arg]
@@ -195,7 +208,7 @@ def _resumed_at_once(grid_file: Path, results_dir: Path | None, part, plugin_dir
     for line in done.get("left_out", []):
         err_console.print(wrapped(f"not enumerated: {line}", err_console.width), highlight=False, soft_wrap=True,
                           markup=False)
-    _print_board(results_dir, metric, receipt.get("key"), receipt)
+    _print_board_or_merge_hint(results_dir, metric, receipt.get("key"), part, receipt)
     return True
 
 
