@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from imbench.tables import make_console
+from imbench.tables import make_console, wrapped
 
 console = make_console()
 err_console = make_console(stderr=True)
@@ -46,6 +46,11 @@ def plural(count: int, noun: str) -> str:
 
 
 WIDTH = 80
+
+
+def line(text: str, indent: str = "") -> None:
+    """One line of `merge` or `check`, wrapped within 80 columns (continuations indented)."""
+    console.print(wrapped(text, min(console.width, WIDTH), indent), highlight=False, markup=False, soft_wrap=True)
 
 
 def say(text: str) -> None:
@@ -187,13 +192,12 @@ def merge_command(out_dir: Path, stores: tuple[Path, ...]) -> None:
 
     summary = merge_stores(out_dir, list(stores))
     parts = ", ".join(f"{n:,} from {name}" for name, n in summary.per_store.items())
-    console.print(f"merged {plural(len(stores), 'store')} → {out_dir}: {summary.cells:,} cells ({parts}), "
-                  f"{plural(summary.runs, 'run')} kept",
-                  highlight=False, soft_wrap=True)
+    line(f"merged {plural(len(stores), 'store')} → {out_dir}: {plural(summary.cells, 'cell')} ({parts}), "
+         f"{plural(summary.runs, 'run')} kept")
     if summary.duplicates:
         differ = f"; {summary.differing} final copies differed, the first store's kept" if summary.differing else ""
-        console.print(f"  {summary.duplicates:,} cells were in more than one store: stored once{differ}",
-                      highlight=False)
+        were = "was" if summary.duplicates == 1 else "were"
+        line(f"{plural(summary.duplicates, 'cell')} {were} in more than one store: stored once{differ}", "  ")
 
 
 @click.command("check", short_help="Verify a store's integrity, cells, predictions and folds.")
@@ -205,14 +209,14 @@ def check_command(results_dir: Path, no_folds: bool) -> None:
     from benchmarks.check import check_store_integrity
 
     report = check_store_integrity(results_dir, folds=not no_folds)
-    for line in report.passed:
-        console.print(f"ok: {line}", highlight=False, soft_wrap=True)
-    for line in report.notes:
-        console.print(f"note: {line}", highlight=False, soft_wrap=True)
-    for line in report.problems:
-        console.print(f"PROBLEM: {line}", highlight=False, soft_wrap=True)
+    for text in report.passed:
+        line(f"ok: {text}")
+    for text in report.notes:
+        line(f"note: {text}")
+    for text in report.problems:
+        line(f"PROBLEM: {text}")
     verdict = "passed" if report.ok else f"failed: {plural(len(report.problems), 'problem')}"
-    console.print(f"{results_dir}: check {verdict}", highlight=False)
+    line(f"{results_dir}: check {verdict}")
     if not report.ok:
         sys.exit(CHECK_FAILED)
 
