@@ -63,7 +63,10 @@ def _describe_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
             if isinstance(left, list) and isinstance(right, list):
                 extra = [json.dumps(v) for v in right if v not in left][:2] or [json.dumps(v) for v in left
                                                                               if v not in right][:2]
-                return f"`{key}` differs (e.g. {', '.join(extra)})"
+                moved = key == "datasets" and any(text.startswith('"file:') for text in extra)
+                return f"`{key}` differs (e.g. {', '.join(extra)})" + (
+                    " — a file dataset is named by its absolute path: run every part with the data at the same "
+                    "path" if moved else "")
             return f"`{key}` differs ({json.dumps(left)} vs {json.dumps(right)})"
     return "they differ"
 

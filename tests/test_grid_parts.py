@@ -198,3 +198,13 @@ def test_a_subset_without_the_default_baseline_ranks_and_says_why_there_is_no_co
     assert "random-under" in out.stdout and "no comparisons" in out.stdout and "--baseline LABEL" in out.stdout
     named = run_cli("leaderboard", str(tmp_path / "r"), "--baseline", "class-weight")  # a named baseline must exist
     assert named.returncode == 2 and "unknown baseline label in this store 'class-weight'" in named.stderr
+
+
+def test_merge_says_a_file_dataset_is_named_by_its_path() -> None:
+    from benchmarks.merge import _describe_difference
+
+    a = {"datasets": ["file:/home/ann/data.parquet[target=y]"], "seed": 0}
+    b = {"datasets": ["file:/home/bob/data.parquet[target=y]"], "seed": 0}
+    assert "named by its absolute path" in _describe_difference(a, b)
+    named = _describe_difference({"datasets": ["keel:glass1"]}, {"datasets": ["keel:yeast4"]})
+    assert "keel:yeast4" in named and "path" not in named
