@@ -102,3 +102,13 @@ def test_balanced_groups_and_default_dataset(store: Path) -> None:
     chosen = default_dataset(run)
     ir = run.datasets["ir"]
     assert abs(ir[chosen] - ir.median()) == (ir - ir.median()).abs().min()
+
+
+def test_the_bayes_figure_of_one_dataset_says_the_test_needs_two(tmp_path: Path) -> None:
+    from analysis.figures import bayes
+
+    store = write_fake_store(tmp_path / "one", n_datasets=1, n_strategies=3, n_models=1, n_folds=3, failure_rate=0.0)
+    [(stem, fig)] = bayes.draw(FigureContext(RunResults.load(store)))
+    text = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert stem == "bayes_ap" and "1 dataset ranked" in text and "at least 2" in text
+    assert "shares datasets" not in text

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from analysis.bayes import MIN_PAIRS
 from analysis.figures.context import FigureContext
 from foundation.metrics import short_name
 
@@ -14,14 +15,27 @@ COLORS = {"p_better": "#2a9d8f", "p_equivalent": "#bdbdbd", "p_worse": "#e76f51"
 NAMES = {"p_better": "better", "p_equivalent": "equivalent (ROPE)", "p_worse": "worse"}
 
 
+def _why_none(boards: list, baseline: str) -> str:  # type: ignore[type-arg]
+    """Why no board has a comparison: the boards' own reason, too few datasets, or no shared ones."""
+    problems = [b.baseline_problem for b in boards if b.baseline_problem]
+    if problems:
+        return problems[0]
+    most = max((b.n_datasets for b in boards), default=0)
+    if most < MIN_PAIRS:
+        return (f"{most} dataset{'' if most == 1 else 's'} ranked; the test pairs datasets and needs at least "
+                f"{MIN_PAIRS}")
+    return f"no strategy shares datasets with the baseline `{baseline}`"
+
+
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:
     metric = ctx.metric
-    boards = [b for b in ctx.boards(metric, full=True) if "p_better" in b.table and b.table["p_better"].notna().any()]
+    every = ctx.boards(metric, full=True)
+    boards = [b for b in every if "p_better" in b.table and b.table["p_better"].notna().any()]
     if not boards:
         fig, ax = plt.subplots(figsize=(7, 2), layout="constrained")
         ax.set_axis_off()
-        ax.text(0.5, 0.5, f"No Bayesian comparison: no strategy shares datasets with the baseline `{ctx.baseline}`",
-                ha="center", va="center", fontsize=9)
+        ax.text(0.5, 0.5, f"No Bayesian comparison: {_why_none(every, ctx.baseline)}", ha="center", va="center",
+                fontsize=9, wrap=True)
         return [(f"bayes_{metric}", fig)]
     height = max(len(b.table[b.table["p_better"].notna()]) for b in boards)
     fig, axes = plt.subplots(1, len(boards), figsize=(4.2 * len(boards) + 1.5, 0.32 * height + 1.6), squeeze=False,
