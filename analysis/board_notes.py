@@ -56,9 +56,12 @@ def _incomplete(board: "Leaderboard") -> str:
 def _ranking(board: "Leaderboard") -> str:
     n, total = board.n_datasets, board.datasets_total
     among = "every model × strategy (pooled)" if board.pooled else f"the strategies of {board.model}"
+    uncertainty = ("CI: 95 % BCa bootstrap of the mean over datasets." if n > 1 else
+                   "with one dataset there is no CI and no test (datasets are the units of both): its ranks are "
+                   "one dataset's fold means, untested; rank more datasets to tell a difference from noise.")
     return (f"rank: mean rank over {n} of {total} dataset{'' if total == 1 else 's'} (1 = best, ties averaged) by "
             f"{board.metric} ({metric_direction(board.metric)} is better), among {among}; folds averaged per "
-            "dataset; CI: 95 % BCa bootstrap of the mean over datasets.")
+            f"dataset; {uncertainty}")
 
 
 def _comparisons(board: "Leaderboard") -> str:

@@ -419,3 +419,15 @@ def test_anti_patterns_are_left_out_unless_asked(tmp_path: Path) -> None:
     assert set(default.labels) == {"none", "smote"} and default.anti_patterns == ["leaky-smote"]
     assert "leaky-smote" in default.anti_pattern_note()
     assert set(RunResults.load(store, include_anti_patterns=True).labels) == {"none", "smote", "leaky-smote"}
+
+
+def test_a_one_dataset_board_says_it_has_no_interval_and_no_test(tmp_path: Path) -> None:
+    from analysis.board_notes import board_notes
+
+    one = write_fake_store(tmp_path / "one", n_datasets=1, n_strategies=3, n_models=1, n_folds=5, failure_rate=0.0)
+    [board] = leaderboards(RunResults.load(one).results, "ap")
+    ranking = next(line for line in board_notes(board) if line.startswith("rank:"))
+    assert "no CI and no test" in ranking and "BCa" not in ranking
+    two = write_fake_store(tmp_path / "two", n_datasets=2, n_strategies=3, n_models=1, n_folds=5, failure_rate=0.0)
+    [board] = leaderboards(RunResults.load(two).results, "ap")
+    assert "BCa bootstrap" in next(line for line in board_notes(board) if line.startswith("rank:"))
