@@ -49,8 +49,8 @@ def _incomplete(board: "Leaderboard") -> str:
     if not board.incomplete:
         return ""
     running = "a run is still writing the store; " if "run in progress" in board.incomplete else ""
-    return (f"{board.incomplete} stored: a partial store; {running}the board ranks only datasets where every "
-            "compared strategy has all its folds.")
+    return (f"{board.incomplete} stored (a result is a cell or one of its post-hoc steps): a partial store; "
+            f"{running}the board ranks only datasets where every compared strategy has all its folds.")
 
 
 def _ranking(board: "Leaderboard") -> str:

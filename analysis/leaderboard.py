@@ -31,7 +31,7 @@ from analysis.baseline import Baseline, comparison_columns, parse_baseline
 from analysis.bayes import rope_for
 from analysis.coverage import (COMPLETE, carried_labels, coverage_table, describe_lacks, folds_per_dataset,
                                lacking_counts, wide)
-from analysis.loading import metric_columns
+from analysis.loading import Completeness, metric_columns
 from analysis.statistics import ALPHA, FriedmanResult, bootstrap_ci, friedman_test, nemenyi_pvalues, rank_table
 from foundation.metrics import HEADLINE, reference_value_message, unknown_metric
 from foundation.names import unknown_name_message
@@ -116,15 +116,13 @@ class Leaderboard:
 
     @property
     def incomplete(self) -> str:
-        """`incomplete: N of M cells` when the store holds fewer final cells than its spec plans (and
-        `run in progress` while a run writes it, see analysis.loading.Completeness)."""
+        """`incomplete: N of M results` when the store holds fewer final results than its spec plans (and
+        `run in progress` while a run writes it): analysis.loading.Completeness says it."""
         if self.completeness is None:
             return ""
-        if hasattr(self.completeness, "describe"):
-            return self.completeness.describe()
-        if self.completeness[0] >= self.completeness[1]:
-            return ""
-        return f"incomplete: {self.completeness[0]:,} of {self.completeness[1]:,} cells"
+        if not hasattr(self.completeness, "describe"):  # a plain (stored, planned) pair
+            return Completeness(*self.completeness).describe()
+        return self.completeness.describe()
 
     def notes(self, every_name: bool = False) -> list[str]:
         """What the numbers mean and what was left out (`analysis.board_notes`); long lists of names

@@ -51,9 +51,11 @@ class Completeness(tuple):
         return int(self[1])
 
     def describe(self) -> str:
-        """`incomplete: run in progress (pid 7, started ...), 300 of 360 cells`, or '' when complete."""
+        """`incomplete: run in progress (pid 7, started ...), 300 of 360 results`, or '' when complete. A
+        result is a cell or one of its post-hoc steps (the rows a board ranks), so with post-hoc steps
+        there are more results than the cells `run` and `plan` count."""
         parts = ([f"run in progress ({self.running})"] if self.running else []) + (
-            [f"{self.stored:,} of {self.planned:,} cells"] if self.stored < self.planned else [])
+            [f"{self.stored:,} of {self.planned:,} results"] if self.stored < self.planned else [])
         return f"incomplete: {', '.join(parts)}" if parts else ""
 
 

@@ -191,9 +191,9 @@ def test_a_partial_store_says_incomplete_and_ranks_only_complete_paired_datasets
     board = board_of(frame, completeness=(len(frame), 6 * 3 * 3))
     assert list(board.ranks.index) == ["d00", "d02", "d03", "d05"]
     assert board.dropped == {"d01": "a: missing folds", "d04": "b: missing folds"}
-    assert board.incomplete == "incomplete: 50 of 54 cells"
-    assert board_title(board).endswith("— incomplete: 50 of 54 cells")
-    assert any(line.startswith("incomplete: 50 of 54 cells stored") for line in board.notes())
+    assert board.incomplete == "incomplete: 50 of 54 results"
+    assert board_title(board).endswith("— incomplete: 50 of 54 results")
+    assert any(line.startswith("incomplete: 50 of 54 results stored") for line in board.notes())
     # the folds each label should have come from the whole run: a mean over fewer folds is never used
     complete = board_of(frame, completeness=(54, 54))
     assert complete.incomplete == "" and not any("incomplete" in line for line in complete.notes())
@@ -401,7 +401,7 @@ def test_a_partial_store_says_so_on_the_command_line(tmp_path: Path) -> None:
     assert run.completeness == (52, 54)
     out = run_cli("leaderboard", str(store), "--out", str(tmp_path / "out"))
     assert out.returncode == 0, out.stderr
-    assert "incomplete: 52 of 54 cells" in out.stdout and "5 of 6 datasets" in out.stdout
+    assert "incomplete: 52 of 54 results" in out.stdout and "5 of 6 datasets" in out.stdout
     assert "fake:ds002" in out.stdout and "missing folds" in out.stdout
 
 
