@@ -81,7 +81,9 @@ def _summary_table(plan: Any, by: str, title: str, limit: int) -> Any:
     table = plan.summary(by)
     total = table["cpu"].sum()
     shown = table.head(limit)
-    frame = pd.DataFrame({by: shown[by].astype(str).str.slice(0, 30), "cells": shown["cells"],
+    names = shown[by].astype(str)
+    names = names.where(names.str.len() <= 30, names.str.slice(0, 29) + "…")  # cut names say so
+    frame = pd.DataFrame({by: names, "cells": shown["cells"],
                           "fits": shown["fits"], "skips": shown["skips"], "CPU time": shown["cpu"].map(duration),
                           "share": [f"{100 * v / total:.0f} %" if total else "–" for v in shown["cpu"]]})
     more = f" ({limit} of {len(table)} with the most time)" if len(table) > limit else ""
