@@ -185,7 +185,8 @@ def _dataset_sizes(datasets: pd.DataFrame) -> dict[str, tuple[float, float]]:
     about a millisecond: most of reading a 10,000-cell store)."""
     if not {"n", "n_pos"} <= set(datasets.columns):
         return {}
-    n, n_pos = (pd.to_numeric(datasets[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in ("n", "n_pos"))
+    n, n_pos = (pd.to_numeric(datasets[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                for column in ("n", "n_pos"))
     return dict(zip(datasets.index, zip(n, n_pos)))
 
 
