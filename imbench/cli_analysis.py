@@ -54,7 +54,6 @@ def load_results(results_dir: Path, model: str | None, include_anti_patterns: bo
     from imbench.api import load
 
     stage("reading the store")
-
     return load(results_dir, include_anti_patterns=include_anti_patterns, model=model)
 
 
