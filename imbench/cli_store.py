@@ -150,7 +150,7 @@ def plan_and_print(grid_file: Path, part: Any, results_dir: Path | None, n_jobs:
     plan = make_plan(grid, part, results_dir or (default if default.is_dir() else None), timeout=timeout)
     if probe_seconds > 0 and len(plan.to_run):
         if show_probe:
-            err_console.print(f"probing: timing a few cells (about {duration(probe_seconds)} plus starting workers; "
+            err_console.print(f"probing: timing a few cells (about {duration(probe_seconds)} plus worker start; "
                               "--probe 0 skips it)", highlight=False)
         plan.probe = run_probe(plan, probe_seconds, n_jobs)
     print_plan(plan, grid_file, n_jobs, all_left_out)
