@@ -73,7 +73,8 @@ def _cv_invariant(spec: dict[str, Any]) -> dict[str, Any]:
 
 def check_resumable(results_dir: Path, grid: GridSpec, fingerprints: dict[str, str]) -> None:
     """Refuse (read-only) to mix cells of another seed, CV or metric configuration, inner folds of
-    another k, or a dataset whose content changed since its cells were stored."""
+    another k, a dataset whose content changed since its cells were stored, or a file dataset whose
+    content is stored under another path (a moved or copied project)."""
     if not store_path(results_dir).is_file():
         return
     runs = read_runs(results_dir)
@@ -96,6 +97,12 @@ def check_resumable(results_dir: Path, grid: GridSpec, fingerprints: dict[str, s
         if name in stored and stored[name] != value:
             raise StoreError(f"{results_dir}: dataset {name!r} changed since its cells were stored (content "
                              f"{stored[name][:12]} → {value[:12]}); restore it or run into a new folder (--results)")
+        moved = [other for other, content in stored.items() if content == value and other != name
+                 and other.startswith("file:") and name.startswith("file:")]
+        if name not in stored and moved:  # the same data twice would count twice in every board and test
+            raise StoreError(f"{results_dir}: dataset {name!r} has the content of {moved[0]!r}, already stored (a "
+                             "file dataset is named by its absolute path); read it from that path, or run into a "
+                             "new folder (--results)")
 
 
 def dataset_skip_reason(n_pos: int, grid: GridSpec) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,9 @@ import pytest
 
 from benchmarks.grid import GridError, load_grid
 from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_datasets
+from benchmarks.store import read_cells, read_datasets, store_path
 from datasets import DatasetError, load_dataset, resolve_name
+from tests.helpers import run_cli
 
 N = 80
 
@@ -211,3 +213,24 @@ def test_read_parquet_keeps_arrow_nulls_as_nan_without_pandas_metadata(tmp_path:
     got = read_parquet(tmp_path / "raw.parquet", above_bytes=0)
     pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "raw.parquet"), check_exact=True)
     assert np.isnan(got.loc[1, "a"]) and got.loc[2, "a"] == 3.0
+
+
+def test_a_copied_project_is_refused_not_stored_twice(tmp_path: Path) -> None:
+    """The same file at another path is another name: resuming a copied project into its copied store
+    would store the data again and count it twice in every board. It is refused in one line, with the
+    store unchanged; the same data at the stored path resumes."""
+    first = tmp_path / "a"
+    (first / "data").mkdir(parents=True)
+    write_csv(first / "data" / "churn.csv", churn_frame())
+    (first / "g.toml").write_text(GRID.format(n_splits=3))
+    run_cli("run", str(first / "g.toml"), "--results", str(first / "results"), "--no-progress")
+    copy = tmp_path / "b"
+    shutil.copytree(first, copy)
+    before = store_path(copy / "results").read_bytes()
+    out = run_cli("run", str(copy / "g.toml"), "--results", str(copy / "results"), "--no-progress")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "has the content of" in out.stderr and "named by its absolute path" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert store_path(copy / "results").read_bytes() == before
+    again = run_cli("run", str(first / "g.toml"), "--results", str(copy / "results"), "--no-progress")
+    assert again.returncode == 0 and "6 already stored, ran 0" in again.stderr
