@@ -54,9 +54,8 @@ def line(text: str, indent: str = "") -> None:
 
 
 def say(text: str) -> None:
-    """One plan line, wrapped within 80 columns (continuations indented)."""
-    console.print(textwrap.fill(text, WIDTH, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False),
-                  highlight=False, markup=False, soft_wrap=True)
+    """One plan line, indented under the plan's title."""
+    line(text, "  ")
 
 
 def duration(seconds: float) -> str:

@@ -64,9 +64,9 @@ class AnalysisProgress:
         self.task: Any = None
 
     def begin(self, label: str, total: int | None) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, total=self.progress.tasks[-1].completed or 1,
-                                 completed=self.progress.tasks[-1].completed or 1)
+        if self.task is not None:  # the stage before is over: shown full
+            done = self.progress.tasks[-1].completed or 1
+            self.progress.update(self.task, total=done, completed=done)
         self.task = self.progress.add_task(label, total=total)
 
     def advance(self, steps: int = 1) -> None:

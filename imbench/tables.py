@@ -19,15 +19,12 @@ PIPE_WIDTH = 200
 
 
 class _Console(Console):
-    """rich's Console, but a reader that goes away (`imbench leaderboard | head`) ends the command
-    with 141 (128 + SIGPIPE, as the shell reports a tool the closed pipe stopped), not rich's 1, which
-    imbench keeps for internal errors."""
+    """rich's Console, but a reader that goes away (`imbench leaderboard | head`) is left to the
+    entry point (imbench/cli.py, exit code 141), like any other write to the closed pipe, instead of
+    rich's own exit with 1, which imbench keeps for internal errors."""
 
     def on_broken_pipe(self) -> None:
-        try:
-            super().on_broken_pipe()  # points stdout at /dev/null and exits
-        except SystemExit:
-            raise SystemExit(141) from None
+        raise BrokenPipeError
 
 
 def make_console(stderr: bool = False) -> Console:
