@@ -37,14 +37,18 @@ def _single_block(X: pd.DataFrame) -> np.ndarray | None:
     return np.asarray(X.to_numpy(copy=False))
 
 
+def _large(X: pd.DataFrame) -> bool:
+    return X.shape[0] * X.shape[1] * 8 >= ROW_MAJOR_ABOVE_BYTES
+
+
 def fits_in_batches(X: pd.DataFrame) -> bool:
     """Whether a fit that can read its rows in batches should: a large frame of one numeric block."""
-    return X.shape[0] * X.shape[1] * 8 >= ROW_MAJOR_ABOVE_BYTES and _single_block(X) is not None
+    return _large(X) and _single_block(X) is not None
 
 
 def take_rows(X: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     """The frame's `rows` (with their index), one copy; row-major for a large one-dtype frame."""
-    values = _single_block(X) if X.shape[0] * X.shape[1] * 8 >= ROW_MAJOR_ABOVE_BYTES else None
+    values = _single_block(X) if _large(X) else None
     if values is None:
         return X.iloc[rows]
     return pd.DataFrame(values[rows], index=X.index[rows], columns=X.columns, copy=False)
