@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-stamp
 help:
 	@echo "make bench   - set up .venv, run benchmarks/default.toml (-j $(JOBS)), print the leaderboard"
 	@echo "make test    - set up .venv, run the test suite (slow tests excluded; make test-all for all)"
-	@echo "make perf    - harness vs hand-written loop, -j1 vs -j2, analysis and post-hoc speed (benchmarks/perf/)"
+	@echo "make perf    - harness vs hand-written loop, -j1 vs -j2, analysis and post-hoc speed (perf/)"
 
 # (Re)install when pyproject.toml changes; the stamp keeps repeated runs instant.
 $(STAMP): pyproject.toml
@@ -40,10 +40,10 @@ browser:
 	  echo "note: could not install headless Chromium (needs root and apt); the report's browser test will be skipped"
 
 perf: $(STAMP)
-	$(BIN)/python benchmarks/perf/harness_vs_loop.py
-	$(BIN)/python benchmarks/perf/analysis_speed.py
-	$(BIN)/python benchmarks/perf/posthoc_speed.py
-	$(BIN)/python benchmarks/perf/bayes_speed.py
+	$(BIN)/python perf/harness_vs_loop.py
+	$(BIN)/python perf/analysis_speed.py
+	$(BIN)/python perf/posthoc_speed.py
+	$(BIN)/python perf/bayes_speed.py
 
 clean-venv:
 	rm -rf $(VENV)

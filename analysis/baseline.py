@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.bayes import BAYES_COLUMNS, bayes_frame, rope_for
-from analysis.statistics import compare_to_baseline, holm
-from foundation.names import UnknownNameError, unknown_name_message
+from imbench.analysis.bayes import BAYES_COLUMNS, bayes_frame, rope_for
+from imbench.analysis.statistics import compare_to_baseline, holm
+from imbench.foundation.names import UnknownNameError, unknown_name_message
 
 DEFAULT_BASELINE = "none"
 #: Columns `comparison_columns` adds to a board's table.

@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis.statistics import oriented
+from imbench.analysis.statistics import oriented
 
 #: Columns `bayes_columns` adds to a board's table.
 BAYES_COLUMNS = ("rope", "p_better", "p_equivalent", "p_worse")

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from analysis.coverage import LACKING, alert_column
-from foundation.metrics import metric_direction
+from imbench.analysis.coverage import LACKING, alert_column
+from imbench.foundation.metrics import metric_direction
 
 if TYPE_CHECKING:
-    from analysis.leaderboard import Leaderboard
+    from imbench.analysis.leaderboard import Leaderboard
 
 #: Names the terminal lists in one note before "and N more" (the Markdown and HTML files list all).
 SHOWN = 6
@@ -107,7 +107,7 @@ def _untested(board: "Leaderboard", listed: Callable[[list[str]], str]) -> list[
 
 
 def _policy(board: "Leaderboard") -> str:
-    from analysis.leaderboard import FAILURE_POLICIES
+    from imbench.analysis.leaderboard import FAILURE_POLICIES
 
     return FAILURE_POLICIES[board.policy] + "; skipped cells and missing folds always take the dataset out"
 

@@ -23,13 +23,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
-from analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
+from imbench.analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
+from imbench.analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
                                   shifted_prior)
-from analysis.stress import bootstrap_interval
-from foundation.metrics import expected_cost, threshold_metrics
-from foundation.posthoc import RELATIVE_TOLERANCE, choose_budget_threshold
-from foundation.progress import steps
+from imbench.analysis.stress import bootstrap_interval
+from imbench.foundation.metrics import expected_cost, threshold_metrics
+from imbench.foundation.posthoc import RELATIVE_TOLERANCE, choose_budget_threshold
+from imbench.foundation.progress import steps
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def budget_table(source: BudgetResult | str | Path, **options: object) -> pd.Dat
 def plot_budget(source: BudgetResult | str | Path, **options: object) -> Figure:
     """Realized alerts per day and precision vs prior shift, per strategy, against the budget and floor
     (recall is not drawn: under label shift it does not change, being a share of the positives)."""
-    from analysis.shift_outputs import colors_for, legend_outside, panel_grid, shift_axis
+    from imbench.analysis.shift_outputs import colors_for, legend_outside, panel_grid, shift_axis
 
     result = as_budget_result(source, **options)
     table = budget_table(result)

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
-from analysis.prior_shift import PRIOR_RULES, ShiftInputError, adjust_prior
-from analysis.shift_metrics import weighted_brier, weighted_log_loss
-from foundation.metrics import calibration_intercept_slope, expected_calibration_error
-from foundation.progress import steps
+from imbench.analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
+from imbench.analysis.prior_shift import PRIOR_RULES, ShiftInputError, adjust_prior
+from imbench.analysis.shift_metrics import weighted_brier, weighted_log_loss
+from imbench.foundation.metrics import calibration_intercept_slope, expected_calibration_error
+from imbench.foundation.progress import steps
 
 VARIANTS = {"raw": "probabilities as the model gives them",
             "corrected": "Bayes prior correction from the prior the model was trained at to the training fold's "

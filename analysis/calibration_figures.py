@@ -6,8 +6,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
 
-from analysis.calibration import BASELINE, CalibrationResult, calibration_table
-from analysis.shift_outputs import colors_for, legend_outside, panel_grid
+from imbench.analysis.calibration import BASELINE, CalibrationResult, calibration_table
+from imbench.analysis.shift_outputs import colors_for, legend_outside, panel_grid
 
 RELIABILITY_BINS = 15
 TICKS = (0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.bayes import bayes_signed_rank, rope_for
-from analysis.coverage import COMPLETE
-from analysis.leaderboard import AnalysisInputError, CoverageCache, check_metric
-from analysis.loading import RunResults
-from analysis.statistics import ALPHA, bootstrap_ci, compare_to_baseline, holm
+from imbench.analysis.bayes import bayes_signed_rank, rope_for
+from imbench.analysis.coverage import COMPLETE
+from imbench.analysis.leaderboard import AnalysisInputError, CoverageCache, check_metric
+from imbench.analysis.loading import RunResults
+from imbench.analysis.statistics import ALPHA, bootstrap_ci, compare_to_baseline, holm
 
 COLUMNS = ["model", "strategy", "datasets", "a_mean", "b_mean", "delta_mean", "ci_low", "ci_high", "delta_median",
            "wins", "ties", "losses", "p_wilcoxon", "wilcoxon_note", "p_holm", "significant", "rope", "p_better",

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.folds import StoredFolds
-from foundation.metrics import bayes_threshold, expected_cost
+from imbench.analysis.folds import StoredFolds
+from imbench.foundation.metrics import bayes_threshold, expected_cost
 
 COST_COLUMNS = ("cost@deployed", "cost@bayes")
 #: Cost ratios fn/fp the cost curve spans (log-spaced), with the chosen one always added.

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.prior_shift import model_prior
-from analysis.shift_metrics import SortedFold
-from benchmarks.store import (read_cells, read_datasets, read_derived, read_derived_probabilities,
+from imbench.analysis.prior_shift import model_prior
+from imbench.analysis.shift_metrics import SortedFold
+from imbench.benchmarks.store.database import (read_cells, read_datasets, read_derived, read_derived_probabilities,
                               read_inner_predictions, read_meta, read_predictions, store_path)
-from foundation.progress import stage
+from imbench.foundation.progress import stage
 
 #: One line for every store without training-fold predictions.
 MISSING_TRAIN_PREDICTIONS = (
@@ -81,7 +81,7 @@ class StoredFolds:
     def subset(self, dataset: str | None = None, model: str | None = None) -> "StoredFolds":
         """Only the folds (and cells) of one dataset and/or one model: the per-dataset answer. A name
         the store does not hold is an UnknownNameError naming the closest stored ones."""
-        from foundation.names import UnknownNameError, unknown_name_message
+        from imbench.foundation.names import UnknownNameError, unknown_name_message
 
         cells, folds = self.cells, self.folds
         for column, name in (("dataset", dataset), ("model", model)):

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.baseline import Baseline, comparison_columns, parse_baseline
-from analysis.bayes import rope_for
-from analysis.coverage import (COMPLETE, carried_labels, coverage_table, describe_lacks, folds_per_dataset,
+from imbench.analysis.baseline import Baseline, comparison_columns, parse_baseline
+from imbench.analysis.bayes import rope_for
+from imbench.analysis.coverage import (COMPLETE, carried_labels, coverage_table, describe_lacks, folds_per_dataset,
                                lacking_counts, wide)
-from analysis.loading import Completeness, metric_columns
-from analysis.statistics import ALPHA, FriedmanResult, bootstrap_ci, friedman_test, nemenyi_pvalues, rank_table
-from foundation.metrics import HEADLINE, reference_value_message, unknown_metric
-from foundation.names import unknown_name_message
+from imbench.analysis.loading import Completeness, metric_columns
+from imbench.analysis.statistics import ALPHA, FriedmanResult, bootstrap_ci, friedman_test, nemenyi_pvalues, rank_table
+from imbench.foundation.metrics import HEADLINE, reference_value_message, unknown_metric
+from imbench.foundation.names import unknown_name_message
 
 FAILURE_POLICIES = {
     "drop": "datasets where a compared strategy failed are left out for all, so every strategy is compared on the "
@@ -123,13 +123,6 @@ class Leaderboard:
         if not hasattr(self.completeness, "describe"):  # a plain (stored, planned) pair
             return Completeness(*self.completeness).describe()
         return self.completeness.describe()
-
-    def notes(self, every_name: bool = False) -> list[str]:
-        """What the numbers mean and what was left out (`analysis.board_notes`); long lists of names
-        are cut for the terminal unless `every_name`."""
-        from analysis.board_notes import board_notes
-
-        return board_notes(self, None) if every_name else board_notes(self)
 
     def deltas(self) -> pd.DataFrame:
         """Long table (dataset, model, strategy, delta) of each compared label minus its baseline on the

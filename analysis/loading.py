@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.results_frame import RESULT_COLUMNS, results_frame
-from benchmarks.store import FINAL_STATUSES, read_datasets, read_predictions
+from imbench.analysis.results_frame import RESULT_COLUMNS, results_frame
+from imbench.benchmarks.store.database import FINAL_STATUSES, read_datasets, read_predictions
 
 #: Columns that are neither results-frame identity nor metrics (bookkeeping of the store's tables).
 STORE_ONLY_COLUMNS = ("params", "extra", "finished_at")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.coverage import COMPLETE
-from analysis.leaderboard import CoverageCache
+from imbench.analysis.coverage import COMPLETE
+from imbench.analysis.leaderboard import CoverageCache
 
 COLUMNS = ["model", "strategy", "precision_target", "datasets", "oracle_recall", "deployed_recall", "gap",
            "deployed_precision", "folds_meeting_target"]

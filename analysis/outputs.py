@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.coverage import LACKING
-from analysis.leaderboard import Leaderboard
-from analysis.posthoc_effect import PosthocEffects
-from analysis.bayes import compact
-from analysis.statistics import format_p
-from foundation.metrics import short_name
-from foundation.paths import check_writable_dir, prepare_dir
+from imbench.analysis.coverage import LACKING
+from imbench.analysis.leaderboard import Leaderboard
+from imbench.analysis.posthoc_effect import PosthocEffects
+from imbench.analysis.bayes import compact
+from imbench.analysis.statistics import format_p
+from imbench.foundation.metrics import short_name
+from imbench.foundation.paths import check_writable_dir, prepare_dir
+from imbench.analysis.board_notes import board_notes
 
 REPORT_DIR = "report"
 
@@ -115,8 +116,8 @@ def display_board(board: Leaderboard, wide: bool = False) -> pd.DataFrame:
 def _headline_columns(table: pd.DataFrame, metric: str) -> list[str]:
     """The other headline metrics the board carries (they sit between the interval and `within_cd_of_best`
     in no fixed place, so they are found by elimination)."""
-    from analysis.baseline import COMPARISON_COLUMNS
-    from analysis.bayes import BAYES_COLUMNS
+    from imbench.analysis.baseline import COMPARISON_COLUMNS
+    from imbench.analysis.bayes import BAYES_COLUMNS
 
     known = {"model", "strategy", "family", "role", "mean_rank", metric, f"{metric}_median", f"{metric}_ci_low",
              f"{metric}_ci_high", "within_cd_of_best", "datasets", "failed_datasets", "cells", "degenerate",
@@ -164,7 +165,7 @@ def write_leaderboards(boards: list[Leaderboard], out_dir: Path, stem: str) -> l
 
 def board_markdown(board: Leaderboard) -> str:
     table = display_board(board, wide=True).to_markdown(index=False, floatfmt=".3f")
-    notes = "\n".join(f"- {line}" for line in board.notes(every_name=True))
+    notes = "\n".join(f"- {line}" for line in board_notes(board, None))
     return f"## {board_title(board)}\n\n{table}\n\n{notes}"
 
 

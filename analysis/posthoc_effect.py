@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.coverage import COMPLETE
-from analysis.leaderboard import CoverageCache
-from analysis.statistics import ALPHA, compare_to_baseline, holm
+from imbench.analysis.coverage import COMPLETE
+from imbench.analysis.leaderboard import CoverageCache
+from imbench.analysis.statistics import ALPHA, compare_to_baseline, holm
 
 #: Metric a step is judged by unless `--metric` says otherwise, by step name (the part before ":").
 DEFAULT_METRICS = {"threshold": "f1@deployed", "calibrate": "ece", "prior": "ece"}

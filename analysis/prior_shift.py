@@ -4,7 +4,7 @@ correction, the Saerens–Latinne–Decaestecker EM prior estimate, and the prio
 Label shift means p(x | y) stays fixed while the share of positives moves from π to π'. Then a test
 fold drawn at prior π represents the shifted population exactly when each positive row is weighted
 π'/π and each negative row (1 − π')/(1 − π): no refit, no subsampling (which only approximates the
-same expectation with Monte Carlo noise; `benchmarks/perf/stress_speed.py` compares the two).
+same expectation with Monte Carlo noise; `perf/stress_speed.py` compares the two).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 
 # The prior correction itself lives on the ground floor (one implementation for the runner, the
 # post-hoc steps and these analyses); re-exported here for the analysis modules that import it from here.
-from foundation.posthoc import adjust_prior, odds  # noqa: F401  (adjust_prior is a re-export)
+from imbench.foundation.posthoc import adjust_prior, odds  # noqa: F401  (adjust_prior is a re-export)
 
 #: A shifted prior is clipped into this closed interval so it stays inside (0, 1).
 PRIOR_BOUNDS = (1e-3, 1 - 1e-3)

@@ -23,14 +23,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import budget, calibration, calibration_figures, stress, stress_figures
-from analysis.figures import DPI, FIGURES, FORMATS, kind_of, start_render
-from analysis.figures.context import FigureContext
-from analysis.leaderboard import Leaderboard
-from analysis.outputs import board_title, display_board, file_stem, write_leaderboards
-from benchmarks.store import grid_part
-from foundation.metrics import metric_direction, short_name
-from foundation.progress import stage
+from imbench.analysis import budget, calibration, calibration_figures, stress, stress_figures
+from imbench.analysis.figures import DPI, FIGURES, FORMATS, kind_of, start_render
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.leaderboard import Leaderboard
+from imbench.analysis.outputs import board_title, display_board, file_stem, write_leaderboards
+from imbench.benchmarks.store.database import grid_part
+from imbench.foundation.metrics import metric_direction, short_name
+from imbench.foundation.progress import stage
+from imbench.analysis.board_notes import board_notes
 
 #: Rows shown in the failures table of the page (the CSV next to it has all of them).
 MAX_FAILURE_ROWS = 200
@@ -230,7 +231,7 @@ def leaderboards_section(ctx: FigureContext, out_dir: Path) -> str:
 
 
 def board_html(board: Leaderboard, metric: str) -> str:
-    notes = "".join(f"<li>{esc(line)}</li>" for line in board.notes(every_name=True))
+    notes = "".join(f"<li>{esc(line)}</li>" for line in board_notes(board, None))
     return (f"<h3>{esc(board_title(board))} — {esc(metric_direction(metric))} is better</h3>"
             + frame_html(display_board(board, wide=True)) + f'<ul class="notes">{notes}</ul>')
 

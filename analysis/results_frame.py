@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.store import read_cells, read_derived, read_meta
+from imbench.benchmarks.store.database import read_cells, read_derived, read_meta
 
 #: Columns of the results frame that are not metrics: identity, what the row is, status, timings.
 RESULT_COLUMNS = ("key", "posthoc", "label", "base_label", "dataset", "model", "strategy", "family", "anti_pattern",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from foundation.metrics import EPS, threshold_metrics, weighted_calibration_errors
+from imbench.foundation.metrics import EPS, threshold_metrics, weighted_calibration_errors
 
 
 @dataclass(frozen=True)

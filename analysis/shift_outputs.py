@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
-from analysis.figures.palette import strategy_colors  # noqa: E402
+from imbench.analysis.figures.palette import strategy_colors  # noqa: E402
 
 FIGURE_FORMATS = ("png", "svg")
 

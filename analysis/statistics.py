@@ -17,7 +17,7 @@ import pandas as pd
 import scikit_posthocs as sp
 from scipy import stats
 
-from foundation.metrics import metric_direction
+from imbench.foundation.metrics import metric_direction
 
 ALPHA = 0.05
 #: Ideal values of metrics whose direction is "target" (closer is better).

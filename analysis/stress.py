@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
-from analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, ShiftInputError, adjust_prior,
+from imbench.analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
+from imbench.analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, ShiftInputError, adjust_prior,
                                   check_fraction, class_weights, em_prior, parse_shifts, shifted_prior)
-from foundation.metrics import threshold_metrics
-from foundation.posthoc import choose_threshold
-from foundation.progress import steps
+from imbench.foundation.metrics import threshold_metrics
+from imbench.foundation.posthoc import choose_threshold
+from imbench.foundation.progress import steps
 
 CORRECTIONS = {
     "none": "probabilities as the model gives them",

@@ -5,8 +5,8 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from analysis.shift_outputs import colors_for, legend_outside, panel_grid, shift_axis
-from analysis.stress import CORRECTIONS, StressResult, prior_estimates, stress_table, survival_table
+from imbench.analysis.shift_outputs import colors_for, legend_outside, panel_grid, shift_axis
+from imbench.analysis.stress import CORRECTIONS, StressResult, prior_estimates, stress_table, survival_table
 
 TITLES = {"ap": "Average precision", "roc_auc": "ROC AUC", "brier": "Brier score", "ece": "ECE (equal-mass bins)",
           "log_loss": "Log loss", "precision": "Precision at the deployed threshold",

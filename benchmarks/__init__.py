@@ -1,0 +1,3 @@
+from imbench.foundation.namespace import refuse_bare_import
+
+refuse_bare_import(__name__)

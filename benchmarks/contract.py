@@ -30,12 +30,12 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.fit_cell import FoldFit, fit_on_fold
-from foundation.families import FAMILIES
-from foundation.metrics import METRIC_KINDS
-from strategies import MODELS, POSTHOC, STRATEGIES, TrainingContext, get_model, get_strategy
-from strategies.base import NotApplicable
-from strategies.posthoc import PosthocInput, parse_posthoc
+from imbench.benchmarks.execution.fit_cell import FoldFit, fit_on_fold
+from imbench.foundation.families import FAMILIES
+from imbench.foundation.metrics import METRIC_KINDS
+from imbench.strategies import MODELS, POSTHOC, STRATEGIES, TrainingContext, get_model, get_strategy
+from imbench.strategies.base import NotApplicable
+from imbench.strategies.posthoc import PosthocInput, parse_posthoc
 
 
 class ContractFailure(AssertionError):
@@ -338,7 +338,7 @@ POSTHOC_CHECKS: dict[str, Callable[[str], None]] = {
 
 def check_dataset(name: str) -> None:
     """A loaded dataset is clean, binary and described correctly, and loads identically twice."""
-    from datasets import load_dataset
+    from imbench.datasets import load_dataset
 
     dataset = load_dataset(name)
     y, X = dataset.y, dataset.X
@@ -356,7 +356,7 @@ def check_dataset(name: str) -> None:
 
 
 def source_loads(scheme: str) -> None:
-    from datasets.registry import SOURCE_SPECS
+    from imbench.datasets.registry import SOURCE_SPECS
 
     source = SOURCE_SPECS[scheme]
     names = source.names() if source.names is not None else []
@@ -387,7 +387,7 @@ CHECKS = {"strategy": STRATEGY_CHECKS, "model": MODEL_CHECKS, "posthoc": POSTHOC
 
 def registered() -> dict[str, set[str]]:
     """Names registered now, per kind."""
-    from datasets.registry import SOURCE_SPECS
+    from imbench.datasets.registry import SOURCE_SPECS
 
     return {"strategy": set(STRATEGIES), "model": set(MODELS), "posthoc": set(POSTHOC), "source": set(SOURCE_SPECS)}
 

@@ -7,10 +7,10 @@ grid adds are derived in this process from the stored predictions, without any f
 Order of a run, so that a mistake changes nothing stored and two runs never share a store: every
 input is checked first (grid, part options, the results path, each dataset's identity — from the
 fingerprint cache when its files are unchanged, else by loading it); only then is the folder
-created and its lock taken (benchmarks/lock.py), the existing store checked cheaply and for
+created and its lock taken (benchmarks/store/lock.py), the existing store checked cheaply and for
 resumability, and the run recorded. Datasets are loaded in this process only when something needs
 them (backfilled post-hoc steps); workers load their own. Cells run longest-expected first
-(benchmarks/cost_model.py), so the end of a run is not one long cell on one core.
+(benchmarks/planning/cost_model.py), so the end of a run is not one long cell on one core.
 """
 from __future__ import annotations
 
@@ -24,24 +24,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cells import Cell, CellPlan, count_plan, enumerate_cells
-from benchmarks.cost_model import order_by_cost
-from benchmarks.cv import fold_indices
-from benchmarks.derive import CellPredictions, derive
-from benchmarks.environment import environment
-from benchmarks.execution import check_backend, execute
-from benchmarks.fit_cell import CellTask
-from benchmarks.grid import GridSpec, grid_from_spec
-from benchmarks.lock import RunLock
-from benchmarks.parts import GridPart, select_part
-from benchmarks.receipt import RECEIPT_META, make_receipt
-from benchmarks.spec_union import union_spec
-from benchmarks.store import (FINAL_STATUSES, CellResult, DerivedResult, Store, StoreError, check_store,
+from imbench.benchmarks.spec.cells import Cell, CellPlan, count_plan
+from imbench.benchmarks.planning.work import plan_work
+from imbench.benchmarks.spec.cv import fold_indices
+from imbench.benchmarks.execution.derive import CellPredictions, derive
+from imbench.benchmarks.store.environment import environment
+from imbench.benchmarks.execution.backends import check_backend
+from imbench.benchmarks.execution.dispatch import execute
+from imbench.benchmarks.execution.fit_cell import CellTask
+from imbench.benchmarks.spec.grid import GridSpec, grid_from_spec
+from imbench.benchmarks.store.lock import RunLock
+from imbench.benchmarks.spec.parts import GridPart, select_part
+from imbench.benchmarks.store.receipt import RECEIPT_META, make_receipt
+from imbench.benchmarks.store.spec_union import union_spec
+from imbench.benchmarks.store.database import (CellResult, DerivedResult, Store, StoreError, check_store,
                               checkpoint_seconds, read_cells, read_inner_predictions, read_predictions, read_runs, store_path)
-from datasets import Dataset, DatasetIdentity, dataset_identities, load_dataset
-from datasets.fingerprint import source_files
-from foundation.names import UnknownNameError
-from foundation.paths import check_writable_dir, prepare_dir
+from imbench.datasets import Dataset, DatasetIdentity, dataset_identities, load_dataset
+from imbench.datasets.fingerprint import source_files
+from imbench.foundation.names import UnknownNameError
+from imbench.foundation.paths import check_writable_dir, prepare_dir
 
 #: Derived results written per transaction when steps are added to a finished store (each batch is
 #: complete: a kill loses at most the batch in flight, which the next run derives again).
@@ -105,89 +106,10 @@ def check_resumable(results_dir: Path, grid: GridSpec, fingerprints: dict[str, s
                              "new folder (--results)")
 
 
-def dataset_skip_reason(n_pos: int, grid: GridSpec) -> str:
-    """Why no cell of a dataset with `n_pos` positives can run (too few to stratify), or ''."""
-    if n_pos < grid.n_splits:
-        return (f"dataset has {n_pos} positives; stratified {grid.n_splits}-fold CV needs at least "
-                f"{grid.n_splits}")
-    return ""
-
-
 def identify_datasets(grid: GridSpec) -> dict[str, DatasetIdentity]:
     """Fingerprint and metadata of every dataset before anything is written (loading, and so
     validating, those the fingerprint cache does not know): a bad one stops the run early."""
     return dataset_identities(list(grid.datasets))
-
-
-@dataclass
-class WorkPlan:
-    """What a run into a store has to do."""
-
-    cells: CellPlan
-    tasks: list[CellTask]
-    #: (cell, missing steps) of stored ok cells whose post-hoc steps can be derived now, without a fit.
-    backfill: list[tuple[Cell, tuple[str, ...]]]
-    inner_only: int = 0
-    oom_kept: int = 0
-
-
-def _memory_raised(stored_mb: float | None, now_mb: float | None) -> bool:
-    """Whether an `oom` cell stored under `stored_mb` may be retried under `now_mb` (None: no limit)."""
-    return now_mb is None or stored_mb is None or now_mb > stored_mb
-
-
-def plan_work(grid: GridSpec, store: Store, identities: dict[str, DatasetIdentity],
-              part: GridPart | None = None, memory_mb: float | None = None) -> WorkPlan:
-    """Every cell of the grid (of the part's shard), and what each needs: a fit (missing or failed
-    before; an `oom` cell only when the memory limit was raised), inner folds only (stored ok, inner
-    folds newly asked for), or post-hoc steps derived from stored predictions."""
-    reasons = {name: dataset_skip_reason(int(identity.meta.get("n_pos", 0)), grid)
-               for name, identity in identities.items()}
-    fingerprints = {name: identity.fingerprint for name, identity in identities.items()}
-    cell_plan = enumerate_cells(grid)
-    if part is not None and part.shard is not None:
-        cell_plan = CellPlan(part.cells(cell_plan.cells), cell_plan.steps, cell_plan.left_out)
-    states = store.cell_states()
-    derived = store.derived_states()
-    oom_limits = store.oom_limits()
-    k = grid.inner_folds
-    tasks, backfill, need_inner = [], [], []
-    oom_kept = 0
-    for cell in cell_plan.cells:
-        steps = cell_plan.steps.get(cell.label, ())
-        task = CellTask(cell, grid.metrics, k, steps, reasons[cell.dataset], fingerprints[cell.dataset])
-        status, stored_k, inner_status = states.get(cell.key, ("missing", 0, ""))
-        if status == "oom" and not _memory_raised(oom_limits.get(cell.key), memory_mb):
-            oom_kept += 1
-        elif status not in FINAL_STATUSES:
-            tasks.append(task)
-        elif status == "ok":
-            if k > 1 and stored_k == 0 and inner_status not in ("skipped", "ok"):
-                need_inner.append(task)
-                continue
-            missing = tuple(s for s in steps if derived.get((cell.key, s)) not in FINAL_STATUSES)
-            if missing:
-                backfill.append((cell, missing))
-    tasks += _inner_only_tasks(store.dir, need_inner)
-    return WorkPlan(cell_plan, order_by_cost(tasks, {n: i.meta for n, i in identities.items()}), backfill,
-                    len(need_inner), oom_kept)
-
-
-def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask]:
-    """Attach the stored test predictions and priors the inner-only tasks derive their steps from."""
-    if not tasks:
-        return []
-    keys = [t.cell.key for t in tasks]
-    predictions = read_predictions(results_dir, keys)
-    by_key = {key: part["proba"].to_numpy() for key, part in predictions.groupby("key", sort=False)}
-    cells = read_cells(results_dir).set_index("key")
-    out = []
-    for task in tasks:
-        prior = cells.at[task.cell.key, "training_prior"]
-        out.append(CellTask(task.cell, task.metrics, task.inner_folds, task.steps, task.skip_reason, task.fingerprint,
-                            stored_test_proba=by_key[task.cell.key],
-                            stored_model_prior=None if prior != prior else float(prior)))
-    return out
 
 
 def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: str = "local",
@@ -199,13 +121,13 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
     Everything that can fail on the user's input (the part options, the results path, datasets, an
     incompatible or damaged existing store, another run holding the folder) is checked before the
     store is written; the folder itself is created only after the inputs passed. With `receipt_key`
-    (the command's inputs, benchmarks/receipt.py), a run that leaves nothing to do stores a receipt
+    (the command's inputs, benchmarks/store/receipt.py), a run that leaves nothing to do stores a receipt
     so the same command resumes at once next time. `timeout` (seconds) and `memory_mb` (MiB) per cell
     override the grid's [limits].
     """
     backend = check_backend(backend, scheduler)
     if backend == "dask" and scheduler is not None:
-        from benchmarks.dask_backend import check_scheduler
+        from imbench.benchmarks.execution.dask_backend import check_scheduler
 
         check_scheduler(scheduler)
     results_dir = Path(results_dir)
@@ -268,12 +190,12 @@ def _run(grid: GridSpec, chosen: GridSpec, part: GridPart, store: Store, identit
 
 
 def _large_datasets(tasks: list[CellTask], identities: dict[str, DatasetIdentity], backend: str) -> dict[str, Dataset]:
-    """The datasets the local backend shares memory-mapped with its workers (benchmarks/shared_data.py):
+    """The datasets the local backend shares memory-mapped with its workers (benchmarks/execution/shared_data.py):
     those the tasks fit on that are large enough to be worth a file, loaded here once. Small ones are
     loaded by each worker by name."""
     if backend != "local":  # already the checked name (`loky` became `local`)
         return {}
-    from benchmarks.shared_data import SHARE_ABOVE_BYTES
+    from imbench.benchmarks.execution.shared_data import SHARE_ABOVE_BYTES
 
     wanted = dict.fromkeys(t.cell.dataset for t in tasks if not t.skip_reason)
     # 8 bytes per value is the size of a numeric frame; the share step measures the loaded data exactly

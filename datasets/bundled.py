@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from datasets.base import Dataset
-from datasets.parquet import read_parquet
+from imbench.datasets.base import Dataset
+from imbench.datasets.parquet import read_parquet
 
 BUNDLE_DIR = Path(__file__).parent / "bundle"
 TARGET_COLUMN = "__target__"

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from datasets.base import Dataset, DatasetError
-from datasets.targets import class_label
+from imbench.datasets.base import Dataset, DatasetError
+from imbench.datasets.targets import class_label
 # notices live in foundation so the CLI can hold them without importing the dataset sources
-from foundation.notices import emit_notices, hold_notices, quiet_notices, release_notices  # noqa: F401
+from imbench.foundation.notices import emit_notices, hold_notices, quiet_notices, release_notices  # noqa: F401
 
 HIGH_CARDINALITY = 50
 ID_LIKE_SHARE = 0.5

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from datasets.base import Dataset, DatasetError
-from datasets.names import format_name, parse_name
-from datasets.parquet import read_parquet
-from datasets.registry import register_source
-from datasets.targets import binarize
-from foundation.names import unknown_name_message
+from imbench.datasets.base import Dataset, DatasetError
+from imbench.datasets.names import format_name, parse_name
+from imbench.datasets.parquet import read_parquet
+from imbench.datasets.registry import register_source
+from imbench.datasets.targets import binarize
+from imbench.foundation.names import unknown_name_message
 
 SCHEME = "file"
 OPTIONS = ("target", "positive", "categorical", "drop")

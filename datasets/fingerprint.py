@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datasets.base import Dataset
-from datasets.bundled import BUNDLE_DIR, manifest
-from datasets.cache import cache_root, write_json_atomic
+from imbench.datasets.base import Dataset
+from imbench.datasets.bundled import BUNDLE_DIR, manifest
+from imbench.datasets.cache import cache_root, write_json_atomic
 
 #: Version of what a source file yields (loading and cleaning rules); part of every cache key.
 RULES = 1
@@ -61,7 +61,7 @@ class DatasetIdentity:
 def source_files(name: str) -> list[Path] | None:
     """The files a dataset's content is read from, or None when it has none (generated, or a source
     without a `files` hook)."""
-    from datasets.registry import SOURCE_SPECS, scheme_of
+    from imbench.datasets.registry import SOURCE_SPECS, scheme_of
 
     entry = manifest().get(name)
     if entry is not None:
@@ -146,7 +146,7 @@ def _flush() -> None:
 def dataset_identities(names: list[str]) -> dict[str, DatasetIdentity]:
     """Fingerprint and metadata of each dataset: from the cache when its files are unchanged, else by
     loading it (which validates it, and may download it)."""
-    from datasets.registry import load_dataset
+    from imbench.datasets.registry import load_dataset
 
     out = {}
     try:

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datasets.base import Dataset, DatasetError
-from datasets.cache import OFFLINE_ENV, offline
-from datasets.names import parse_name
-from datasets.registry import register_source
-from datasets.targets import binarize
-from foundation.names import unknown_name_message
+from imbench.datasets.base import Dataset, DatasetError
+from imbench.datasets.cache import OFFLINE_ENV, offline
+from imbench.datasets.names import parse_name
+from imbench.datasets.registry import register_source
+from imbench.datasets.targets import binarize
+from imbench.foundation.names import unknown_name_message
 
 SCHEME = "imblearn"
 LICENSE = ("as distributed by imbalanced-learn (Zenodo record 61452, collection of Ding 2011); each dataset keeps "

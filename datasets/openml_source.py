@@ -12,7 +12,7 @@ stored run never depends on what a name means on the server later. Options: `pos
 list of classes; without it a binary target uses its minority class and a multi-class target is an
 error listing the classes with their counts) and `target=` (another column than the default target).
 `openml-task:<id>` uses the task's dataset and target; with `cv = "task"` in a grid the name gets
-`[cv=task]` and benchmarks/cv.py uses the task's own train/test splits instead of imbench's folds.
+`[cv=task]` and benchmarks/spec/cv.py uses the task's own train/test splits instead of imbench's folds.
 Suites: the local curated files in `datasets/suites/openml_<alias>.toml` (e.g.
 `openml-suite:imbalanced`), or OpenML benchmark suites by id or alias; a suite expands to its binary
 datasets (`[tasks=true]`: to its tasks), multi-class members being left out with a notice.
@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from datasets.base import Dataset, DatasetError
-from datasets.cache import OFFLINE_ENV, cache_dir, offline, read_json, write_json_atomic, write_parquet_atomic
-from datasets.cleaning import emit_notices
-from datasets.names import format_name, parse_name
-from datasets.parquet import read_parquet
-from datasets.registry import register_source
-from datasets.targets import binarize
-from foundation.names import unknown_name_message
+from imbench.datasets.base import Dataset, DatasetError
+from imbench.datasets.cache import OFFLINE_ENV, cache_dir, offline, read_json, write_json_atomic, write_parquet_atomic
+from imbench.datasets.cleaning import emit_notices
+from imbench.datasets.names import format_name, parse_name
+from imbench.datasets.parquet import read_parquet
+from imbench.datasets.registry import register_source
+from imbench.datasets.targets import binarize
+from imbench.foundation.names import unknown_name_message
 
 DATASET, TASK, SUITE = "openml", "openml-task", "openml-suite"
 SUITES_DIR = Path(__file__).parent / "suites"

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from datasets.base import Dataset, DatasetError, describe, validate
-from datasets.bundled import load_bundled, manifest
-from datasets.cleaning import clean, emit_notices, quiet_notices
-from datasets.names import NameSyntaxError
-from datasets.selection import Selection
-from foundation.names import NameConflictError, describe_source, unknown_name_message
+from imbench.datasets.base import Dataset, DatasetError, describe, validate
+from imbench.datasets.bundled import load_bundled, manifest
+from imbench.datasets.cleaning import clean, emit_notices, quiet_notices
+from imbench.datasets.names import NameSyntaxError
+from imbench.datasets.selection import Selection
+from imbench.foundation.names import NameConflictError, describe_source, unknown_name_message
 
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from datasets.base import DatasetError
+from imbench.datasets.base import DatasetError
 
 Range = tuple[float, float]
 ANY: Range = (-math.inf, math.inf)

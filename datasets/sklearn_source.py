@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets as skdatasets
 
-from datasets.base import Dataset, DatasetError
-from datasets.names import format_name, parse_name
-from datasets.registry import register_source
-from datasets.targets import binarize
-from foundation.names import unknown_name_message
+from imbench.datasets.base import Dataset, DatasetError
+from imbench.datasets.names import format_name, parse_name
+from imbench.datasets.registry import register_source
+from imbench.datasets.targets import binarize
+from imbench.foundation.names import unknown_name_message
 
 SCHEME = "sklearn"
 LOADERS: dict[str, Callable[..., Any]] = {

@@ -8,7 +8,7 @@ do not move (make_classification's own flip_y would add ~flip_y/2 of the rows as
 prevalence 0.01 doubles the positives). Deterministic for a given name; float32 features; one million
 rows by twenty features take 80 MB and one to two seconds of one core. Workers regenerate the data from
 the name (once each: fit_cell caches it), so only the name is shipped to them;
-benchmarks/perf/synthetic_rows.py compares that with shipping the frame.
+perf/synthetic_rows.py compares that with shipping the frame.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 
-from datasets.base import Dataset, DatasetError
-from datasets.names import format_name, parse_name
-from datasets.registry import register_source
+from imbench.datasets.base import Dataset, DatasetError
+from imbench.datasets.names import format_name, parse_name
+from imbench.datasets.registry import register_source
 
 SCHEME = "synthetic"
 #: Parameters in their canonical order, with defaults (informative: None → max(2, d // 2)).

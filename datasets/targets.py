@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from datasets.base import DatasetError
+from imbench.datasets.base import DatasetError
 
 MAX_LISTED_CLASSES = 20
 

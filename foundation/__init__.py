@@ -10,5 +10,7 @@
 """
 from __future__ import annotations
 
-#: Marks this package as imbench's own (the top-level name is generic).
-IMBENCH_PACKAGE = True
+from imbench.foundation.namespace import refuse_bare_import
+
+refuse_bare_import(__name__)
+

@@ -31,7 +31,7 @@ METRIC_ALIASES = {"pr_auc": "ap", "auprc": "ap", "average_precision": "ap", "auc
 
 def unknown_metric(metric: str, available: list[str]) -> UnknownMetricError:
     """The error for a metric that is not stored: its stored name when it is an alias, else the closest."""
-    from foundation.names import unknown_name_message
+    from imbench.foundation.names import unknown_name_message
 
     alias = METRIC_ALIASES.get(metric.lower())
     if alias in available:

@@ -26,7 +26,8 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from foundation.names import NameConflictError
+from imbench.foundation.names import NameConflictError
+from imbench.foundation.namespace import bare_room_import
 
 PLUGIN_ENV = "IMBENCH_PLUGINS"
 #: Plugins whose failure this process (or its parent) has already reported, as a JSON list: worker
@@ -45,7 +46,7 @@ def disable(plugin: str, exc: BaseException) -> None:
 
     The warning is attributed to the plugin itself (line 0), so it prints as one line naming the plugin
     and the reason, without a line of imbench's source under it."""
-    reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    reason = bare_room_import(exc) or f"{type(exc).__name__}: {exc}".splitlines()[0]
     PLUGIN_FAILURES[plugin] = reason
     reported = _reported()
     if plugin in reported:

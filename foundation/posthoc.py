@@ -29,7 +29,7 @@ from scipy.special import logit
 from sklearn.calibration import _SigmoidCalibration
 from sklearn.isotonic import IsotonicRegression
 
-from foundation.metrics import EPS, score_curve
+from imbench.foundation.metrics import EPS, score_curve
 
 #: Objectives of `choose_threshold` and whether each needs a level.
 OBJECTIVES = {"f1": False, "precision": True, "recall": True, "alert": True, "cost": True}

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from analysis.compare import Comparison
-    from analysis.leaderboard import Leaderboard
-    from analysis.loading import RunResults
-    from benchmarks.runner import RunSummary
+    from imbench.analysis.compare import Comparison
+    from imbench.analysis.leaderboard import Leaderboard
+    from imbench.analysis.loading import RunResults
+    from imbench.benchmarks.runner import RunSummary
 
 
 @dataclass
@@ -41,10 +41,10 @@ def run(grid: str | Path, results: str | Path | None = None, jobs: int = 1, *, b
     """Run a grid file into `results` (default `results/<grid name>`), resuming what is stored; `jobs`
     -1 uses every core; `memory` per cell ("2GB", or MiB) and `shard` ("I/N") as on the command line.
     Returns a `Run` (`.summary`: counts per status; `.table`: the results frame)."""
-    from benchmarks.grid import load_grid
-    from benchmarks.limits import parse_memory
-    from benchmarks.parts import GridPart, parse_shard
-    from benchmarks.runner import run_grid
+    from imbench.benchmarks.spec.grid import load_grid
+    from imbench.benchmarks.spec.limits import parse_memory
+    from imbench.benchmarks.spec.parts import GridPart, parse_shard
+    from imbench.benchmarks.runner import run_grid
     from imbench.options import all_cores
     from imbench.plugin_options import load_plugins
 
@@ -62,8 +62,8 @@ def run(grid: str | Path, results: str | Path | None = None, jobs: int = 1, *, b
 def load(results: str | Path, *, include_anti_patterns: bool = False, model: str | None = None) -> "RunResults":
     """A store, read once: `.results` (the results frame), `.datasets`, `.meta`, `.models`, `.labels`.
     An empty store or an unknown `model` is a one-line error."""
-    from analysis.loading import RunResults
-    from foundation.names import UnknownNameError, unknown_name_message
+    from imbench.analysis.loading import RunResults
+    from imbench.foundation.names import UnknownNameError, unknown_name_message
     from imbench.errors import UserError
 
     results_dir = Path(results)
@@ -105,14 +105,15 @@ def leaderboard(store: "str | Path | RunResults", metric: str = "ap", *, model: 
     """The leaderboards `imbench leaderboard` prints: one per model (or pooled, or per dataset group
     with `by` = "ir", "size" or "source"), chance rows below, Wilcoxon–Holm and Bayesian comparisons
     with the baseline; `costs=(fp, fn)` adds the expected-cost metrics (`analysis.costs`)."""
-    from analysis.baseline import parse_baseline
-    from analysis.bayes import rope_for
-    from analysis.costs import COST_COLUMNS, Costs, with_costs
-    from analysis.folds import load_folds
-    from analysis.leaderboard import (CoverageCache, check_metric, dataset_groups, grouped_leaderboards,
+    from imbench.analysis.baseline import parse_baseline
+    from imbench.analysis.bayes import rope_for
+    from imbench.analysis.costs import COST_COLUMNS, Costs, with_costs
+    from imbench.analysis.folds import load_folds
+    from imbench.analysis.board_notes import board_notes
+    from imbench.analysis.leaderboard import (CoverageCache, check_metric, dataset_groups, grouped_leaderboards,
                                       leaderboards)
-    from analysis.loading import RunResults
-    from foundation.metrics import HEADLINE
+    from imbench.analysis.loading import RunResults
+    from imbench.foundation.metrics import HEADLINE
 
     run_results = store if isinstance(store, RunResults) else load(store, include_anti_patterns=include_anti_patterns,
                                                                    model=model)
@@ -139,7 +140,7 @@ def leaderboard(store: "str | Path | RunResults", metric: str = "ap", *, model: 
     if costs is not None:
         extra.append(f"costs {Costs(*costs).describe()}: the Bayes threshold of cost@bayes is "
                      f"fp/(fp+fn) = {Costs(*costs).threshold:.3g}.")
-    return Boards(boards, metric, run_results, [b.notes() + extra for b in boards])
+    return Boards(boards, metric, run_results, [board_notes(b) + extra for b in boards])
 
 
 def compare(a: str | Path, b: str | Path, metric: str = "ap", *, alpha: float = 0.05, rope: float | None = None,
@@ -147,7 +148,7 @@ def compare(a: str | Path, b: str | Path, metric: str = "ap", *, alpha: float = 
     """Two stores of compatible grids (same seed and CV) compared label by label, paired by dataset
     means where both have every fold: `.table` (difference B − A with a 95 % CI, Wilcoxon, Bayesian
     signed-rank), `.unmatched` (labels and datasets in one store only), `.notes`."""
-    from analysis.compare import compare_runs
+    from imbench.analysis.compare import compare_runs
 
     first = load(a, include_anti_patterns=include_anti_patterns)
     second = load(b, include_anti_patterns=include_anti_patterns)

@@ -19,27 +19,10 @@ import sys
 import click
 
 from imbench import cli_analysis, cli_compare, cli_plugins, cli_run, cli_shift, cli_store
-from imbench.errors import UserError, store_corruption, user_errors
+from imbench.errors import store_corruption, user_errors
 from imbench.tables import make_console
 
 err_console = make_console(stderr=True)
-
-
-def _check_own_packages() -> None:
-    """The top-level names are generic (`datasets` is also Hugging Face's): make sure these are ours.
-
-    Found without importing them (importing `strategies` costs a second of scikit-learn): imbench's
-    rooms are installed side by side, so each must sit next to this `imbench` package."""
-    import importlib.util
-    from pathlib import Path
-
-    home = Path(__file__).resolve().parents[1]
-    for name in ("foundation", "datasets", "strategies"):
-        spec = importlib.util.find_spec(name)
-        origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
-        if origin is None or origin.parent.parent != home:
-            raise UserError(f"`import {name}` resolves to {origin or 'nothing'}, not imbench's package; run imbench "
-                            "from its own virtual environment (`make bench` creates .venv)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +30,6 @@ def _check_own_packages() -> None:
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 def cli(debug: bool) -> None:
     """imbench — compare training strategies for imbalanced binary classification."""
-    _check_own_packages()
 
 
 for _group in (cli_run, cli_store, cli_analysis, cli_shift, cli_compare, cli_plugins):
@@ -75,7 +57,7 @@ def _quiet_broken_pipe() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors → one line on stderr and exit code 2; Ctrl-C → exit 130,
     SIGTERM → exit 143, after the same clean-up."""
-    from foundation.notices import hold_notices
+    from imbench.foundation.notices import hold_notices
     from imbench import sequential
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -50,7 +50,7 @@ def _options(function):  # type: ignore[no-untyped-def]
 
 def load_results(results_dir: Path, model: str | None, include_anti_patterns: bool = False):  # type: ignore[no-untyped-def]
     """The stored run, checked: not empty, and `model` (if given) is one of its models."""
-    from foundation.progress import stage
+    from imbench.foundation.progress import stage
     from imbench.api import load
 
     stage("reading the store")
@@ -70,9 +70,9 @@ def print_leaderboard(results_dir: Path, metric: str | None = None, model: str |
                       wide: bool = False) -> list[Path]:
     """Print the leaderboards of a results folder, one per model (or one pooled); with `write_files`,
     also CSV and Markdown in the report folder. `imbench run` calls this at the end of a run."""
-    from analysis.loading import RunResults
-    from analysis.outputs import ABBREVIATIONS, DROP_ORDER, board_title, display_board, file_stem, report_dir
-    from analysis.outputs import write_leaderboards
+    from imbench.analysis.loading import RunResults
+    from imbench.analysis.outputs import ABBREVIATIONS, DROP_ORDER, board_title, display_board, file_stem, report_dir
+    from imbench.analysis.outputs import write_leaderboards
     from imbench.api import leaderboard
 
     chosen_costs = parse_costs(costs)  # a typo is one line before anything is read
@@ -106,11 +106,11 @@ def print_posthoc_effects(results_dir: Path, metric: str | None, model: str | No
     recall@precision next to the recall each `threshold:precision>=P` step really deployed; write CSVs."""
     import pandas as pd
 
-    from analysis.leaderboard import CoverageCache, check_metric
-    from analysis.oracle import note as oracle_note
-    from analysis.oracle import oracle_vs_deployed
-    from analysis.posthoc_effect import posthoc_effects
-    from analysis.outputs import display_effects, effects_title, report_dir, short_label, write_effects
+    from imbench.analysis.leaderboard import CoverageCache, check_metric
+    from imbench.analysis.oracle import note as oracle_note
+    from imbench.analysis.oracle import oracle_vs_deployed
+    from imbench.analysis.posthoc_effect import posthoc_effects
+    from imbench.analysis.outputs import display_effects, effects_title, report_dir, short_label, write_effects
 
     run = load_results(results_dir, model, include_anti_patterns)
     if metric is not None:
@@ -169,7 +169,7 @@ def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, p
     folds (--pool-models: one board over every model × strategy). Prints the tables and writes CSV
     and Markdown to RESULTS_DIR/report/.
     """
-    from analysis.outputs import check_report_dir
+    from imbench.analysis.outputs import check_report_dir
 
     load_plugins(plugin_dirs)
     check_report_dir(results_dir, out_dir)
@@ -182,8 +182,8 @@ def leaderboard_command(results_dir: Path, metric: str | None, by: str | None, p
 
 
 def _figure_names(value: str | None) -> list[str] | None:
-    from analysis.figures import FIGURES
-    from foundation.names import UnknownNameError, unknown_name_message
+    from imbench.analysis.figures import FIGURES
+    from imbench.foundation.names import UnknownNameError, unknown_name_message
 
     if not value:
         return None
@@ -198,10 +198,10 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
                     alpha: float, include_anti_patterns: bool, baseline: str = "none",
                     pool_models: bool = False, rope: float | None = None,
                     costs: str | None = None):  # type: ignore[no-untyped-def]
-    from analysis.baseline import parse_baseline
-    from analysis.figures.context import FigureContext
-    from analysis.leaderboard import check_metric
-    from foundation.names import UnknownNameError, unknown_name_message
+    from imbench.analysis.baseline import parse_baseline
+    from imbench.analysis.figures.context import FigureContext
+    from imbench.analysis.leaderboard import check_metric
+    from imbench.foundation.names import UnknownNameError, unknown_name_message
 
     run = load_results(results_dir, model, include_anti_patterns)
     if metric not in ("cost@deployed", "cost@bayes") or costs is None:
@@ -210,8 +210,8 @@ def _figure_context(results_dir: Path, metric: str, dataset: str | None, model: 
     names = sorted(run.results["dataset"].unique())
     if dataset is not None and dataset not in names:
         raise UnknownNameError(unknown_name_message("dataset in this store", dataset, names))
-    from analysis.bayes import rope_for
-    from analysis.costs import Costs
+    from imbench.analysis.bayes import rope_for
+    from imbench.analysis.costs import Costs
 
     chosen = parse_costs(costs)
     return FigureContext(run, metric=metric, dataset=dataset, model=model, failed=failed, alpha=alpha,
@@ -236,8 +236,8 @@ def plot_command(results_dir: Path, only: str | None, metric: str, dataset: str 
                  alpha: float, out_dir: Path | None, rope: float | None, costs: str | None,
                  plugin_dirs: tuple[Path, ...]) -> None:
     """Draw the comparison figures (PNG and SVG) into RESULTS_DIR/report/figures/."""
-    from analysis.figures import render
-    from analysis.outputs import check_report_dir, report_dir
+    from imbench.analysis.figures import render
+    from imbench.analysis.outputs import check_report_dir, report_dir
 
     load_plugins(plugin_dirs)
     check_report_dir(results_dir, out_dir)
@@ -266,8 +266,8 @@ def report_command(results_dir: Path, metric: str, dataset: str | None, no_extra
     """Write a self-contained offline HTML report (RESULTS_DIR/report/index.html): run spec and
     environment, datasets, leaderboards, all figures, failures, extra analyses (when installed), and
     how to reproduce the run."""
-    from analysis.outputs import check_report_dir, report_dir
-    from analysis.report import write_report
+    from imbench.analysis.outputs import check_report_dir, report_dir
+    from imbench.analysis.report import write_report
 
     load_plugins(plugin_dirs)
     check_report_dir(results_dir, out_dir)
@@ -288,10 +288,10 @@ def leakage_command(results_dir: Path, metric: str, plugin_dirs: tuple[Path, ...
     strategies = ["smote", "leaky-smote"].
     """
     load_plugins(plugin_dirs)
-    from analysis.anti_patterns import HONEST, LEAKY, leakage_summary, leakage_table
+    from imbench.analysis.anti_patterns import HONEST, LEAKY, leakage_summary, leakage_table
     from imbench.errors import UserError
-    from foundation.metrics import unknown_metric
-    from benchmarks.store import read_cells
+    from imbench.foundation.metrics import unknown_metric
+    from imbench.benchmarks.store.database import read_cells
 
     cells = read_cells(results_dir)
     if not cells.empty and metric not in cells.columns:

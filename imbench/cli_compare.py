@@ -32,8 +32,8 @@ def compare_command(store_a: Path, store_b: Path, metric: str, alpha: float, inc
     loss, Wilcoxon–Holm and the Bayesian signed-rank test; and what is in one store only."""
     import pandas as pd
 
-    from analysis.bayes import compact
-    from analysis.outputs import report_dir, short_label
+    from imbench.analysis.bayes import compact
+    from imbench.analysis.outputs import report_dir, short_label
     from imbench.api import compare
     from imbench.cli_analysis import print_frame
 

@@ -21,8 +21,8 @@ def check_plugins_command(plugin_dir: Path) -> None:
     built-in. Prints one line per check; exits with 2 when a plugin fails one."""
     if not plugin_dir.is_dir():
         raise UserError(f"{plugin_dir}: not a directory of plugin modules")
-    from benchmarks.contract import registered, run_checks
-    from foundation.plugins import PLUGIN_FAILURES, load_external_plugins, load_plugin_dirs
+    from imbench.benchmarks.contract import registered, run_checks
+    from imbench.foundation.plugins import PLUGIN_FAILURES, load_external_plugins, load_plugin_dirs
 
     load_external_plugins()
     before, failures_before = registered(), dict(PLUGIN_FAILURES)

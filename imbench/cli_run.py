@@ -46,7 +46,7 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
 
     selection = None
     if what == "datasets":
-        from datasets.selection import selection_from_table
+        from imbench.datasets.selection import selection_from_table
 
         table = {"source": list(sources), "ir": ir, "rows": rows, "max_rows": max_rows, "d": features}
         selection = selection_from_table({k: v for k, v in table.items() if v})
@@ -95,8 +95,8 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
                 probe_seconds: float) -> None:
     """Run GRID_FILE (TOML); re-running the same command resumes where it stopped. One run per results
     folder at a time (a second is refused); keep the folder on a local disk."""
-    from benchmarks.execution import check_backend
-    from benchmarks.limits import parse_memory
+    from imbench.benchmarks.execution.backends import check_backend
+    from imbench.benchmarks.spec.limits import parse_memory
 
     backend = check_backend(backend, scheduler)
     try:
@@ -114,11 +114,11 @@ def run_command(grid_file: Path, n_jobs: int, results_dir: Path | None, backend:
     if dry_run:
         plan_and_print(grid_file, part, results_dir, n_jobs, probe_seconds, timeout)
         return
-    from benchmarks.grid import load_grid
-    from benchmarks.receipt import inputs_key
+    from imbench.benchmarks.spec.grid import load_grid
+    from imbench.benchmarks.store.receipt import inputs_key
     from imbench.progress import RunProgress
-    from benchmarks.runner import run_grid
-    from datasets.cleaning import release_notices
+    from imbench.benchmarks.runner import run_grid
+    from imbench.datasets.cleaning import release_notices
 
     key = inputs_key(grid_file, part.describe(), list(plugin_dirs))
     grid = load_grid(grid_file)
@@ -162,10 +162,10 @@ def _print_board_or_merge_hint(results_dir: Path, metric: str, key: str | None, 
 
 def _print_board(results_dir: Path, metric: str, key: str | None, receipt: dict | None = None) -> None:  # type: ignore[type-arg]
     """The leaderboard at the end of `run`: printed again from the receipt when the store, the code and
-    the options are those it was computed for (benchmarks/receipt.py), else computed and remembered."""
+    the options are those it was computed for (benchmarks/store/receipt.py), else computed and remembered."""
     import sys
 
-    from benchmarks.receipt import board_key, remember_board
+    from imbench.benchmarks.store.receipt import board_key, remember_board
     from imbench import cli_analysis
 
     board = board_key(metric, cli_analysis.console.width)
@@ -184,11 +184,11 @@ def _print_board(results_dir: Path, metric: str, key: str | None, receipt: dict 
 def _resumed_at_once(grid_file: Path, results_dir: Path | None, part, plugin_dirs: list[Path],  # type: ignore[no-untyped-def]
                      metric: str) -> bool:
     """A finished run of this very command: say so and print the leaderboard, without the registries
-    (benchmarks/receipt.py says what must be unchanged); False when the normal path must run."""
+    (benchmarks/store/receipt.py says what must be unchanged); False when the normal path must run."""
     import tomllib
 
-    from benchmarks.grid_name import grid_name
-    from benchmarks.receipt import fast_resume
+    from imbench.benchmarks.spec.grid_name import grid_name
+    from imbench.benchmarks.store.receipt import fast_resume
 
     if results_dir is None:
         try:
@@ -216,7 +216,7 @@ def check_run_metric(grid, metric: str) -> None:  # type: ignore[no-untyped-def]
     """`run --metric` is checked before anything runs: a metric the grid's cells will carry."""
     import numpy as np
 
-    from foundation.metrics import compute_metrics, reference_value_message, unknown_metric
+    from imbench.foundation.metrics import compute_metrics, reference_value_message, unknown_metric
 
     names = sorted(compute_metrics(np.array([0, 1, 0, 1]), np.array([0.1, 0.8, 0.3, 0.6]), grid.metrics,
                                    deployed_threshold=0.5))
@@ -236,7 +236,7 @@ def check_run_metric(grid, metric: str) -> None:  # type: ignore[no-untyped-def]
 def export_command(results_dir: Path, fmt: str, out_dir: Path | None, plugin_dirs: tuple[Path, ...]) -> None:
     """Write cells, predictions and datasets as Parquet or CSV for pandas, DuckDB or a spreadsheet."""
     load_plugins(plugin_dirs)
-    from benchmarks.export import export_store
+    from imbench.benchmarks.store.export import export_store
 
     out, option = (out_dir, "--out") if out_dir is not None else (results_dir / "export", "the export folder (set --out)")
     for path in export_store(results_dir, out, fmt, option):
@@ -251,7 +251,7 @@ def fetch_command(names: tuple[str, ...]) -> None:
     import pandas as pd
 
     from imbench.tables import rich_table
-    from datasets import expand_names, load_dataset
+    from imbench.datasets import expand_names, load_dataset
 
     rows = []
     for name in expand_names(list(names)):

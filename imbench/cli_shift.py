@@ -41,7 +41,7 @@ def _source(results_dir: Path, dataset: str | None, model: str | None, plugin_di
     load_plugins(plugin_dirs)
     if dataset is None and model is None:
         return results_dir
-    from analysis.folds import load_folds
+    from imbench.analysis.folds import load_folds
 
     return load_folds(results_dir).subset(dataset, model)
 
@@ -55,7 +55,7 @@ def _out_dir(results_dir: Path, out: Path | None, area: str, dataset: str | None
              model: str | None = None, create: bool = True) -> Path:
     """RESULTS/report/AREA, or a subfolder per --dataset/--model (so the whole-store files stay);
     checked (and created unless `create` is False) with a one-line error."""
-    from foundation.paths import check_writable_dir, prepare_dir
+    from imbench.foundation.paths import check_writable_dir, prepare_dir
 
     if out is not None:
         target, option = out, "--out"
@@ -88,7 +88,7 @@ def _print_notes(notes: list[str]) -> None:
 
 def _finish(paths: list[Path], out: Path, figures: dict[str, Any] | None) -> None:
     """Save the figures (stem → Figure; None with --no-figures) next to the tables and say what was written."""
-    from analysis.shift_outputs import save_figure
+    from imbench.analysis.shift_outputs import save_figure
 
     for stem, fig in (figures or {}).items():
         paths += save_figure(fig, out, stem)
@@ -114,7 +114,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
                    plugin_dirs: tuple[Path, ...]) -> None:
     """Re-score every stored fold at shifted positive priors (label shift, importance reweighting), with
     and without prior correction; rank strategies by how well their precision survives."""
-    from analysis.stress import (CORRECTIONS, THRESHOLD_SOURCES, prior_estimates, robustness_leaderboard, run_stress,
+    from imbench.analysis.stress import (CORRECTIONS, THRESHOLD_SOURCES, prior_estimates, robustness_leaderboard, run_stress,
                                  stress_table)
 
     _out_dir(results_dir, out, "stress", dataset, model, create=False)
@@ -150,7 +150,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
                  ("P worst none", "kept none", "EM prior error"), wide)
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "stress", dataset, model)
-    from analysis.shift_outputs import write_table
+    from imbench.analysis.shift_outputs import write_table
 
     notes = [f"correction `{k}`: {v}" for k, v in CORRECTIONS.items()] + \
             [f"threshold `{k}`: {v}" for k, v in THRESHOLD_SOURCES.items()] + result.notes
@@ -161,7 +161,7 @@ def stress_command(results_dir: Path, shifts: str, target_precision: float, out:
     # every fold × shift × correction: Parquet, as a large store makes millions of rows
     result.folds.to_parquet(out_dir / "stress_folds.parquet", index=False)
     paths.append(out_dir / "stress_folds.parquet")
-    from analysis.stress_figures import all_figures
+    from imbench.analysis.stress_figures import all_figures
 
     _finish(paths, out_dir, None if no_figures else all_figures(result))
 
@@ -177,7 +177,7 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool, d
                         model: str | None, wide: bool, plugin_dirs: tuple[Path, ...]) -> None:
     """Calibration per strategy as trained and after the prior correction that undoes resampling or
     class weighting: ECE, Brier, log loss, calibration intercept and slope; reliability diagrams."""
-    from analysis.calibration import VARIANTS, calibration_side_by_side, calibration_table, run_calibration
+    from imbench.analysis.calibration import VARIANTS, calibration_side_by_side, calibration_table, run_calibration
 
     _out_dir(results_dir, out, "calibration", dataset, model, create=False)
     result = run_calibration(_source(results_dir, dataset, model, plugin_dirs))
@@ -198,12 +198,12 @@ def calibration_command(results_dir: Path, out: Path | None, no_figures: bool, d
                  ("slope", "intercept", "log loss", "trained at π"), wide)
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "calibration", dataset, model)
-    from analysis.shift_outputs import write_table
+    from imbench.analysis.shift_outputs import write_table
 
     notes = [f"`{k}`: {v}" for k, v in VARIANTS.items()] + result.notes
     paths = write_table(calibration_table(result), out_dir, "calibration", "Calibration per strategy", notes)
     paths += write_table(side, out_dir, "calibration_side_by_side", "Calibration as trained vs prior-corrected", notes)
-    from analysis.calibration_figures import all_figures
+    from imbench.analysis.calibration_figures import all_figures
 
     _finish(paths, out_dir, None if no_figures else all_figures(result))
 
@@ -226,10 +226,10 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
                    model: str | None, wide: bool, plugin_dirs: tuple[Path, ...]) -> None:
     """Pick each fold's threshold on training out-of-fold predictions to meet an alert budget under a
     precision floor; report the alerts, precision and recall it delivers, unshifted and under shift."""
-    from analysis.budget import budget_table, plot_budget, run_budget
-    from analysis.folds import MISSING_TRAIN_PREDICTIONS
-    from analysis.prior_shift import ShiftInputError
-    from foundation.posthoc import BUDGET_OUTCOMES
+    from imbench.analysis.budget import budget_table, plot_budget, run_budget
+    from imbench.analysis.folds import MISSING_TRAIN_PREDICTIONS
+    from imbench.analysis.prior_shift import ShiftInputError
+    from imbench.foundation.posthoc import BUDGET_OUTCOMES
 
     _out_dir(results_dir, out, "budget", dataset, model, create=False)
     chosen_costs = parse_costs(costs)
@@ -270,7 +270,7 @@ def budget_command(results_dir: Path, alerts_per_day: float, population_per_day:
                   f"alerts/day @{low:g}", "R", "both"), wide)
     _print_notes(result.notes)
     out_dir = _out_dir(results_dir, out, "budget", dataset, model)
-    from analysis.shift_outputs import write_table
+    from imbench.analysis.shift_outputs import write_table
 
     notes = [f"status `{k}`: {v}" for k, v in BUDGET_OUTCOMES.items()] + result.notes
     paths = write_table(table, out_dir, "budget", "Alert budget per strategy and prior shift", notes)

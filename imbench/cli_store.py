@@ -35,7 +35,7 @@ def part_options(function: Any) -> Any:
 
 def grid_part(part_datasets: tuple[str, ...], part_models: tuple[str, ...], part_strategies: tuple[str, ...],
               part_posthoc: tuple[str, ...], shard: str | None) -> Any:
-    from benchmarks.parts import GridPart, parse_shard, split_patterns
+    from imbench.benchmarks.spec.parts import GridPart, parse_shard, split_patterns
 
     return GridPart(split_patterns(part_datasets), split_patterns(part_models), split_patterns(part_strategies),
                     split_patterns(part_posthoc), parse_shard(shard))
@@ -141,8 +141,8 @@ def _print_estimate(plan: Any, n_jobs: int) -> None:
 
 def plan_and_print(grid_file: Path, part: Any, results_dir: Path | None, n_jobs: int, probe_seconds: float,
                    timeout: float | None, show_probe: bool = True, all_left_out: bool = False) -> None:
-    from benchmarks.grid import load_grid
-    from benchmarks.plan import make_plan, run_probe
+    from imbench.benchmarks.spec.grid import load_grid
+    from imbench.benchmarks.planning.plan import make_plan, run_probe
 
     grid = load_grid(grid_file)
     default = Path("results") / grid.name
@@ -189,7 +189,7 @@ def plan_command(grid_file: Path, n_jobs: int, results_dir: Path | None, probe_s
 def merge_command(out_dir: Path, stores: tuple[Path, ...]) -> None:
     """Combine STORES (parts of one grid: shards, subsets) into a new store OUT_DIR; every run is kept,
     every cell stored once."""
-    from benchmarks.merge import merge_stores
+    from imbench.benchmarks.store.merge import merge_stores
 
     summary = merge_stores(out_dir, list(stores))
     parts = ", ".join(f"{n:,} from {name}" for name, n in summary.per_store.items())
@@ -207,7 +207,7 @@ def merge_command(out_dir: Path, stores: tuple[Path, ...]) -> None:
 def check_command(results_dir: Path, no_folds: bool) -> None:
     """Verify a store: SQLite integrity, every ok cell's predictions, duplicates, counts against the
     grid, and the stored rows against recomputed folds. Exit code 3 when something is wrong."""
-    from benchmarks.check import check_store_integrity
+    from imbench.benchmarks.store.check import check_store_integrity
 
     report = check_store_integrity(results_dir, folds=not no_folds)
     for text in report.passed:

@@ -19,18 +19,18 @@ class UserError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Every exception class whose message is meant for the user."""
-    from analysis.leaderboard import AnalysisInputError
-    from analysis.prior_shift import ShiftInputError
-    from benchmarks.execution import BackendError
-    from benchmarks.grid import GridError
-    from foundation.metrics import UnknownMetricError
-    from benchmarks.store import StoreError
-    from datasets import DatasetError
-    from strategies.base import InvalidParamsError
-    from benchmarks.lock import StoreBusyError
-    from benchmarks.parts import PartError
-    from foundation.names import NameConflictError, UnknownNameError
-    from foundation.paths import OutputPathError
+    from imbench.analysis.leaderboard import AnalysisInputError
+    from imbench.analysis.prior_shift import ShiftInputError
+    from imbench.benchmarks.execution.backends import BackendError
+    from imbench.benchmarks.spec.grid import GridError
+    from imbench.foundation.metrics import UnknownMetricError
+    from imbench.benchmarks.store.database import StoreError
+    from imbench.datasets import DatasetError
+    from imbench.strategies.base import InvalidParamsError
+    from imbench.benchmarks.store.lock import StoreBusyError
+    from imbench.benchmarks.spec.parts import PartError
+    from imbench.foundation.names import NameConflictError, UnknownNameError
+    from imbench.foundation.paths import OutputPathError
 
     return (UserError, GridError, StoreError, DatasetError, UnknownNameError, InvalidParamsError, BackendError,
             UnknownMetricError, ShiftInputError, AnalysisInputError, StoreBusyError, NameConflictError,

@@ -5,9 +5,9 @@ import textwrap
 
 import pandas as pd
 
-from datasets import list_datasets
-from datasets.selection import Selection
-from strategies import MODELS, STRATEGIES
+from imbench.datasets import list_datasets
+from imbench.datasets.selection import Selection
+from imbench.strategies import MODELS, STRATEGIES
 
 
 def models_frame() -> pd.DataFrame:
@@ -22,9 +22,9 @@ def strategies_frame(family: str | None = None) -> pd.DataFrame:
     `family` keeps one family (e.g. "oversampling"; "posthoc" lists the post-hoc steps); an unknown
     family is an UnknownNameError naming the valid ones.
     """
-    from strategies import POSTHOC
-    from foundation.families import FAMILIES
-    from foundation.names import UnknownNameError, unknown_name_message
+    from imbench.strategies import POSTHOC
+    from imbench.foundation.families import FAMILIES
+    from imbench.foundation.names import UnknownNameError, unknown_name_message
 
     if family is not None and family not in FAMILIES:
         raise UnknownNameError(unknown_name_message("strategy family", family, list(FAMILIES)))
@@ -54,7 +54,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _family_order(family: str) -> int:
-    from foundation.families import FAMILIES
+    from imbench.foundation.families import FAMILIES
 
     return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
 

@@ -12,6 +12,6 @@ def load_plugins(plugin_dirs: tuple[Path, ...]) -> None:
         if not directory.is_dir():
             raise UserError(f"--plugins {directory}: not a directory")
     if plugin_dirs:
-        from foundation.plugins import add_plugin_dirs
+        from imbench.foundation.plugins import add_plugin_dirs
 
         add_plugin_dirs(plugin_dirs)

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from foundation.progress import listening
+from imbench.foundation.progress import listening
 
 if TYPE_CHECKING:
-    from benchmarks.store import CellResult
+    from imbench.benchmarks.store.database import CellResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.run_folder import CURRENT_CELL_ENV
+from imbench.benchmarks.execution.run_folder import CURRENT_CELL_ENV
 
 #: The command line as given (set by imbench.cli.main), to start the child with.
 ARGV: list[str] = []

@@ -98,7 +98,7 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, digits: int = 3, c
 
 
 def short_label(label: str) -> str:
-    from analysis.outputs import short_label as shorten  # the one list of abbreviations
+    from imbench.analysis.outputs import short_label as shorten  # the one list of abbreviations
 
     return shorten(label)
 

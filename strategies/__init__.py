@@ -9,20 +9,22 @@ one-line warning.
 """
 from __future__ import annotations
 
+from imbench.foundation.namespace import refuse_bare_import
+
+refuse_bare_import(__name__)
+
 import importlib
 import pkgutil
 
-from foundation.names import UnknownNameError, before_first_lookup
-from foundation.plugins import PLUGIN_FAILURES, disable, load_external_plugins
-from strategies.base import STRATEGIES, Strategy, TrainingContext, get_strategy, register_strategy
-from strategies.models import MODELS, ModelSpec, get_model, register_model
-from strategies.posthoc import POSTHOC, PostHoc, register_posthoc
+from imbench.foundation.names import UnknownNameError, before_first_lookup
+from imbench.foundation.plugins import PLUGIN_FAILURES, disable, load_external_plugins
+from imbench.strategies.base import STRATEGIES, Strategy, TrainingContext, get_strategy, register_strategy
+from imbench.strategies.models import MODELS, ModelSpec, get_model, register_model
+from imbench.strategies.posthoc import POSTHOC, PostHoc, register_posthoc
 
-#: Marks this package as imbench's own (the top-level name is generic).
-IMBENCH_PACKAGE = True
 
 # The built-in families (each registers its strategies on import).
-from strategies import baseline, chance, ensemble, focal, hybrid, leakage, oversampling, undersampling, weighting  # noqa: E402,F401
+from imbench.strategies import baseline, chance, ensemble, focal, hybrid, leakage, oversampling, undersampling, weighting  # noqa: E402,F401
 
 #: Modules of this package that are not drop-in plugins.
 _OWN = {"base", "models", "preprocessing", "posthoc", "resampling", "baseline", "chance", "ensemble", "contract", "focal", "hybrid",
@@ -37,7 +39,7 @@ def _import_dropin_modules() -> None:
         try:
             importlib.import_module(f"{__name__}.{info.name}")
         except Exception as exc:  # a broken module disables only itself
-            disable(f"strategies.{info.name}", exc)
+            disable(f"imbench.strategies.{info.name}", exc)
 
 
 _import_dropin_modules()

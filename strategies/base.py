@@ -25,11 +25,11 @@ from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from foundation.families import FAMILIES
-from strategies.models import ModelSpec
-from strategies.preprocessing import (RoundCodes, categorical_positions, make_encoder, make_imputer, make_preprocessor,
+from imbench.foundation.families import FAMILIES
+from imbench.strategies.models import ModelSpec
+from imbench.strategies.preprocessing import (RoundCodes, categorical_positions, make_encoder, make_imputer, make_preprocessor,
                                       native_categoricals)
-from foundation.names import Registry, unknown_name_message
+from imbench.foundation.names import Registry, unknown_name_message
 
 
 

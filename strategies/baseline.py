@@ -5,8 +5,8 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from strategies.base import Strategy, TrainingContext, model_pipeline, register_strategy
-from strategies.models import ModelSpec
+from imbench.strategies.base import Strategy, TrainingContext, model_pipeline, register_strategy
+from imbench.strategies.models import ModelSpec
 
 
 @register_strategy

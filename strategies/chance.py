@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from strategies.models import BASELINE_FAMILY, ModelSpec, register_model
+from imbench.strategies.models import BASELINE_FAMILY, ModelSpec, register_model
 
 
 class RandomScorer(ClassifierMixin, BaseEstimator):

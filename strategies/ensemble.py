@@ -22,8 +22,8 @@ from imblearn.ensemble import (BalancedBaggingClassifier, BalancedRandomForestCl
 from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
 
-from strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
-from strategies.models import ModelSpec
+from imbench.strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
+from imbench.strategies.models import ModelSpec
 
 
 class BalancedEnsemble(Strategy):

@@ -17,9 +17,9 @@ import numpy as np
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
-from strategies.base import (InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline,
+from imbench.strategies.base import (InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline,
                              register_strategy)
-from strategies.models import ModelSpec
+from imbench.strategies.models import ModelSpec
 
 #: Newton boosting needs positive curvature; the focal hessian is negative for badly misclassified
 #: rows when γ > 0, so the objective floors it here (the exact value is `focal_grad_hess`).

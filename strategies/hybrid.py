@@ -12,8 +12,8 @@ from imblearn.over_sampling import SMOTE
 from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
 from sklearn.base import BaseEstimator
 
-from strategies.base import register_strategy
-from strategies.resampling import SamplerStrategy
+from imbench.strategies.base import register_strategy
+from imbench.strategies.resampling import SamplerStrategy
 
 
 @register_strategy

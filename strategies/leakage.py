@@ -21,8 +21,8 @@ import pandas as pd
 from imblearn.over_sampling import SMOTE
 from sklearn.base import BaseEstimator
 
-from strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
-from strategies.models import ModelSpec
+from imbench.strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
+from imbench.strategies.models import ModelSpec
 
 
 @register_strategy

@@ -2,7 +2,7 @@
 
 A model declares its capabilities (which weighting knob it has, whether it wants scaled inputs) so
 that strategies can adapt to it instead of the runner special-casing model names. Every factory pins
-one thread per fit: parallelism lives at the cell level (see benchmarks/execution.py).
+one thread per fit: parallelism lives at the cell level (see benchmarks/execution/backends.py).
 
 A model may declare options a grid can set (`{name = "lightgbm", small_sets = "scale"}`), each with its
 allowed values, the first being the default. The built-in one is an explicit, opt-in rule for tiny
@@ -24,7 +24,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from foundation.names import Registry, caller_module
+from imbench.foundation.names import Registry, caller_module
 
 #: Capability names a model may declare.
 #: `is_unbalance` is LightGBM's switch that weights positives by the training fold's n_neg/n_pos.

@@ -16,9 +16,9 @@ from imblearn.over_sampling import (ADASYN, SMOTE, SMOTEN, SMOTENC, SVMSMOTE, Bo
                                     RandomOverSampler)
 from sklearn.base import BaseEstimator
 
-from strategies.base import InvalidParamsError, TrainingContext, register_strategy
-from strategies.models import ModelSpec
-from strategies.resampling import NotApplicableOn, SamplerStrategy
+from imbench.strategies.base import InvalidParamsError, TrainingContext, register_strategy
+from imbench.strategies.models import ModelSpec
+from imbench.strategies.resampling import NotApplicableOn, SamplerStrategy
 
 
 class GuardedSVMSMOTE(NotApplicableOn, SVMSMOTE):

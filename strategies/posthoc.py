@@ -30,9 +30,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from foundation.names import Registry
-from foundation.posthoc import adjust_prior, choose_threshold, fit_calibrator
-from strategies.base import InvalidParamsError, Strategy
+from imbench.foundation.names import Registry
+from imbench.foundation.posthoc import adjust_prior, choose_threshold, fit_calibrator
+from imbench.strategies.base import InvalidParamsError, Strategy
 
 
 @dataclass(frozen=True)

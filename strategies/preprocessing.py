@@ -205,7 +205,7 @@ class NumericSteps(TransformerMixin, BaseEstimator):
 def _by_column(values: Any) -> Any:
     """Column-major values for the scaler: its means and variances are sums down each column, whose
     last bits depend on the memory layout; it always gets columns contiguous, as from a frame's `iloc`,
-    so a row-major fold (benchmarks/fold_rows.py) is scaled to the very same numbers."""
+    so a row-major fold (benchmarks/execution/fold_rows.py) is scaled to the very same numbers."""
     return np.asfortranarray(values) if isinstance(values, np.ndarray) and values.ndim == 2 else values
 
 

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 
 from sklearn.base import BaseEstimator
 
-from strategies.base import InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline
-from strategies.models import ModelSpec
+from imbench.strategies.base import InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline
+from imbench.strategies.models import ModelSpec
 
 FEW_POSITIVES = ("skip", "shrink")
 

@@ -24,9 +24,9 @@ from imblearn.over_sampling import RandomOverSampler
 from imblearn.under_sampling import RandomUnderSampler
 from lightgbm import LGBMClassifier
 
-from strategies.base import ClassCounter
-from strategies.lgbm_rows import TrainingRows, dataset_from_rows
-from strategies.preprocessing import NumericSteps
+from imbench.strategies.base import ClassCounter
+from imbench.strategies.lgbm_rows import TrainingRows, dataset_from_rows
+from imbench.strategies.preprocessing import NumericSteps
 
 
 def _chooses_rows_by_label(step: Any) -> bool:

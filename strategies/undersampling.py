@@ -18,9 +18,9 @@ from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.ensemble import RandomForestClassifier
 
-from strategies.base import InvalidParamsError, TrainingContext, register_strategy
-from strategies.models import ModelSpec
-from strategies.resampling import SamplerStrategy
+from imbench.strategies.base import InvalidParamsError, TrainingContext, register_strategy
+from imbench.strategies.models import ModelSpec
+from imbench.strategies.resampling import SamplerStrategy
 
 KIND_SEL = ("all", "mode")
 

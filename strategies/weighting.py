@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
-from strategies.base import (InvalidParamsError, Strategy, TrainingContext, fitted_step, model_pipeline,
+from imbench.strategies.base import (InvalidParamsError, Strategy, TrainingContext, fitted_step, model_pipeline,
                              register_strategy)
-from strategies.models import ModelSpec
+from imbench.strategies.models import ModelSpec
 
 KNOBS = ("auto", "class_weight", "sample_weight", "scale_pos_weight", "is_unbalance")
 

@@ -9,13 +9,13 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from analysis.figures import FIGURES, balanced_groups, kind_of, render, start_render
-from analysis.costs import Costs
-from analysis.figures.context import FigureContext, default_dataset
-from analysis.figures.cost import pareto_front
-from analysis.figures.palette import BASELINE_COLOR, strategy_colors
-from analysis.loading import RunResults
-from benchmarks.perf.fake_store import write_fake_store
+from imbench.analysis.figures import FIGURES, balanced_groups, kind_of, render, start_render
+from imbench.analysis.costs import Costs
+from imbench.analysis.figures.context import FigureContext, default_dataset
+from imbench.analysis.figures.cost import pareto_front
+from imbench.analysis.figures.palette import BASELINE_COLOR, strategy_colors
+from imbench.analysis.loading import RunResults
+from perf.fake_store import write_fake_store
 from tests.helpers import run_cli
 
 
@@ -105,7 +105,7 @@ def test_balanced_groups_and_default_dataset(store: Path) -> None:
 
 
 def test_the_bayes_figure_of_one_dataset_says_the_test_needs_two(tmp_path: Path) -> None:
-    from analysis.figures import bayes
+    from imbench.analysis.figures import bayes
 
     store = write_fake_store(tmp_path / "one", n_datasets=1, n_strategies=3, n_models=1, n_folds=3, failure_rate=0.0)
     [(stem, fig)] = bayes.draw(FigureContext(RunResults.load(store)))

@@ -11,15 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.leaderboard import AnalysisInputError, build_leaderboard, dataset_groups, grouped_leaderboards, leaderboards
-from analysis.loading import RunResults
-from analysis.results_frame import build_frame
-from analysis.outputs import board_title, display_board
-from analysis.posthoc_effect import posthoc_effects
-from benchmarks.perf.fake_store import write_fake_store
-from benchmarks.store import store_path
-from foundation.metrics import UnknownMetricError
-from foundation.names import UnknownNameError
+from imbench.analysis.leaderboard import AnalysisInputError, build_leaderboard, dataset_groups, grouped_leaderboards, leaderboards
+from imbench.analysis.loading import RunResults
+from imbench.analysis.results_frame import build_frame
+from imbench.analysis.outputs import board_title, display_board
+from imbench.analysis.posthoc_effect import posthoc_effects
+from perf.fake_store import write_fake_store
+from imbench.benchmarks.store.database import store_path
+from imbench.foundation.metrics import UnknownMetricError
+from imbench.analysis.board_notes import board_notes
+from imbench.foundation.names import UnknownNameError
 from tests.helpers import run_cli
 from tests.helpers.results import random_values, synthetic_results
 
@@ -113,7 +114,7 @@ def test_rank_last_policy() -> None:
     # four paired datasets: the test cannot reach p < 0.05, so it is not run and says why
     assert np.isnan(t.loc["a", "p_wilcoxon"]) and "only 4 paired datasets" in t.loc["a", "wilcoxon_note"]
     assert board.friedman.applicable and board.friedman.n_datasets == 4
-    notes = " ".join(board.notes())
+    notes = " ".join(board_notes(board))
     assert "rank-last" in notes and "α=0.05" in notes and "Friedman" in notes
     assert "Wilcoxon not run for a, b: only 4 paired datasets" in notes
     assert "Wilcoxon not run for c: only 3 paired datasets" in notes
@@ -127,7 +128,7 @@ def test_drop_policy_is_the_default_and_compares_all_on_the_same_datasets() -> N
     t = board.table.set_index("strategy")
     assert t.loc["c", "mean_rank"] == pytest.approx((4 + 1 + 4) / 3)
     assert t.loc["none", "ap"] == pytest.approx(np.mean([0.51, 0.30, 0.22]))
-    notes = " ".join(board.notes())
+    notes = " ".join(board_notes(board))
     assert "left out 1 of 4 datasets: d3 (c: failed)" in notes and "c lacks 1 of 4 datasets (1 failed)" in notes
     assert "Leaderboard by ap — logreg: 3 of 4 datasets" == board_title(board)
 
@@ -136,7 +137,7 @@ def test_lower_is_better_metric_reverses_the_order() -> None:
     board = board_of(results(), "ece")  # ece = (1 − ap)/10 here: the same order as ap
     by_ap = board_of(results(), "ap")
     assert board.table["strategy"].tolist() == by_ap.table["strategy"].tolist()
-    assert "lower is better" in board.notes()[0]
+    assert "lower is better" in board_notes(board)[0]
 
 
 def test_bad_metric_names_policy_and_baseline() -> None:
@@ -165,7 +166,7 @@ def test_an_impossible_combination_leaves_friedman_unchanged() -> None:
         assert board.friedman.p_value == pytest.approx(plain.friedman.p_value)
         assert board.n_datasets == plain.n_datasets == 8 and "focal" not in board.table["strategy"].tolist()
         pd.testing.assert_frame_equal(board.ranks, plain.ranks)
-        assert "not ranked (no ok cell): focal (8 of 8 datasets: 8 skipped)" in " ".join(board.notes())
+        assert "not ranked (no ok cell): focal (8 of 8 datasets: 8 skipped)" in " ".join(board_notes(board))
 
 
 def test_a_data_dependent_skip_takes_the_dataset_out_and_is_never_a_loss() -> None:
@@ -193,10 +194,10 @@ def test_a_partial_store_says_incomplete_and_ranks_only_complete_paired_datasets
     assert board.dropped == {"d01": "a: missing folds", "d04": "b: missing folds"}
     assert board.incomplete == "incomplete: 50 of 54 results"
     assert board_title(board).endswith("— incomplete: 50 of 54 results")
-    assert any(line.startswith("incomplete: 50 of 54 results stored") for line in board.notes())
+    assert any(line.startswith("incomplete: 50 of 54 results stored") for line in board_notes(board))
     # the folds each label should have come from the whole run: a mean over fewer folds is never used
     complete = board_of(frame, completeness=(54, 54))
-    assert complete.incomplete == "" and not any("incomplete" in line for line in complete.notes())
+    assert complete.incomplete == "" and not any("incomplete" in line for line in board_notes(complete))
 
 
 def test_a_degenerate_label_is_flagged_and_counted() -> None:
@@ -207,7 +208,7 @@ def test_a_degenerate_label_is_flagged_and_counted() -> None:
     assert t.loc["random-under", "degenerate"] == 6 and t.loc["none", "degenerate"] == 0
     shown = display_board(board).set_index("strategy")
     assert shown.loc["random-under", "degen"] == 6
-    assert "lightgbm random-under predicted a constant in 6 of 12 cells" in " ".join(board.notes())
+    assert "lightgbm random-under predicted a constant in 6 of 12 cells" in " ".join(board_notes(board))
 
 
 def test_a_degenerate_fit_without_a_value_is_a_stated_lack() -> None:
@@ -228,7 +229,7 @@ def test_baseline_changes_delta_and_can_be_another_model() -> None:
     assert by_a.loc["b", "delta_mean"] == pytest.approx((means["b"] - means["a"]).mean())
     assert by_a.loc["b", "delta_median"] == pytest.approx((means["b"] - means["a"]).median())
     assert by_a.loc["a", "delta_mean"] == 0 and by_a.loc["a", "wilcoxon_note"] == "is the baseline"
-    assert (by_a["baseline"] == "a").all() and "vs `a` on the same model" in " ".join(board_of(frame, baseline="a").notes())
+    assert (by_a["baseline"] == "a").all() and "vs `a` on the same model" in " ".join(board_notes(board_of(frame, baseline="a")))
     other = board_of(frame, baseline="lgbm/none").table.set_index("strategy")
     lgbm = build_leaderboard(frame, "ap", model="lgbm").values.droplevel("model", axis=1)
     assert other.loc["none", "delta_mean"] == pytest.approx((means["none"] - lgbm["none"]).mean())
@@ -247,8 +248,8 @@ def test_per_model_ranks_differ_from_pooled_ranks_as_expected() -> None:
     assert ranks[("strong", "b")] == 1 and ranks[("weak", "b")] == 4 and ranks[("weak", "none")] == 6
     assert pooled.friedman.n_strategies == 6 and "pooled" in board_title(pooled)
     # Holm family: per model by default (2 comparisons each), all 4 when pooled
-    assert "the 2 tests of this board" in " ".join(leaderboards(frame, "ap")[0].notes())
-    assert "the 4 tests of this board" in " ".join(pooled.notes())
+    assert "the 2 tests of this board" in " ".join(board_notes(leaderboards(frame, "ap")[0]))
+    assert "the 4 tests of this board" in " ".join(board_notes(pooled))
 
 
 def test_a_threshold_label_is_not_in_an_ap_board_but_every_label_has_f1_at_deployed() -> None:
@@ -260,7 +261,7 @@ def test_a_threshold_label_is_not_in_an_ap_board_but_every_label_has_f1_at_deplo
     ap = board_of(frame, "ap")
     assert set(ap.table["strategy"]) == {"none", "smote"}
     assert "not in this board (does not carry ap; a post-hoc step carries only the metrics it can change): " \
-           "none+threshold:f1" in " ".join(ap.notes())
+           "none+threshold:f1" in " ".join(board_notes(ap))
     f1 = board_of(frame, "f1@deployed")
     assert set(f1.table["strategy"]) == {"none", "smote", "none+threshold:f1"}
     assert f1.table.set_index("strategy").loc["none+threshold:f1", "mean_rank"] == 1
@@ -283,7 +284,7 @@ def test_precision_without_alerts_is_counted_never_zero() -> None:
     t = board.table.set_index("strategy")
     assert t.loc["strict", "no_alert"] == 3 and board.dropped == {"d01": "strict: no alert"}
     assert board.values.loc["d00", ("logreg", "strict")] == 0.9  # the fold without alerts is not a 0
-    assert "strict in 3 of 12 cells" in " ".join(board.notes()) and "no alert" in display_board(board).columns
+    assert "strict in 3 of 12 cells" in " ".join(board_notes(board)) and "no alert" in display_board(board).columns
 
 
 def test_reference_rows_are_shown_never_ranked() -> None:
@@ -295,14 +296,14 @@ def test_reference_rows_are_shown_never_ranked() -> None:
     assert np.isnan(board.table["mean_rank"].iloc[-1]) and pd.isna(board.table["wins"].iloc[-1])
     assert board.friedman.statistic == pytest.approx(plain.friedman.statistic)
     assert "chance (ref)" in display_board(board)["strategy"].tolist()
-    assert "reference rows (chance, family `baseline`): chance" in " ".join(board.notes())
+    assert "reference rows (chance, family `baseline`): chance" in " ".join(board_notes(board))
 
 
 def test_one_dataset_is_said_not_crashed() -> None:
     frame = results()
     board = board_of(frame[frame["dataset"] == "d1"])
     assert not board.friedman.applicable
-    notes = " ".join(board.notes())
+    notes = " ".join(board_notes(board))
     assert "not applicable: only 1 dataset" in notes and "only 1 paired dataset" in notes
     assert board.table["mean_rank"].tolist() == [1.0, 2.0, 3.0, 4.0]
     assert board.table["within_cd_of_best"].isna().all()
@@ -318,7 +319,7 @@ def test_dataset_groups_by_ir() -> None:
     assert [b.n_datasets for b in boards] == [1, 1, 1, 1]
     assert all("only 1 dataset" in b.friedman.reason for b in boards)
     # in d3's band, c (a failed fold) has no dataset with every fold: it is said, and the others are ranked
-    assert "not ranked (no dataset with every fold): c (1 of 1 dataset: 1 failed)" in " ".join(boards[2].notes())
+    assert "not ranked (no dataset with every fold): c (1 of 1 dataset: 1 failed)" in " ".join(board_notes(boards[2]))
 
 
 # --- the post-hoc effect view ------------------------------------------------------------------------
@@ -422,7 +423,7 @@ def test_anti_patterns_are_left_out_unless_asked(tmp_path: Path) -> None:
 
 
 def test_a_one_dataset_board_says_it_has_no_interval_and_no_test(tmp_path: Path) -> None:
-    from analysis.board_notes import board_notes
+    from imbench.analysis.board_notes import board_notes
 
     one = write_fake_store(tmp_path / "one", n_datasets=1, n_strategies=3, n_models=1, n_folds=5, failure_rate=0.0)
     [board] = leaderboards(RunResults.load(one).results, "ap")

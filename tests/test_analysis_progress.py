@@ -6,11 +6,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from analysis.calibration import run_calibration
-from analysis.folds import load_folds
-from analysis.stress import run_stress
-from benchmarks.perf.fake_store import write_fake_store
-from foundation.progress import EVERY, listening, stage, steps
+from imbench.analysis.calibration import run_calibration
+from imbench.analysis.folds import load_folds
+from imbench.analysis.stress import run_stress
+from perf.fake_store import write_fake_store
+from imbench.foundation.progress import EVERY, listening, stage, steps
 from imbench.progress import AnalysisProgress
 
 

@@ -12,11 +12,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-import analysis.report as report
-from analysis.figures.context import FigureContext
-from analysis.loading import RunResults
-from benchmarks.grid import parse_grid
-from benchmarks.perf.fake_store import write_fake_store
+import imbench.analysis.report as report
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.loading import RunResults
+from imbench.benchmarks.spec.grid import parse_grid
+from perf.fake_store import write_fake_store
 from tests.helpers import TINY_GRID, run_cli
 
 HOSTILE_LABEL = '<script>alert("x")</script>'

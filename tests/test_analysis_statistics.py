@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.statistics import (MIN_WILCOXON_PAIRS, _tie_corrected_chi2, bootstrap_ci, compare_to_baseline,
+from imbench.analysis.statistics import (MIN_WILCOXON_PAIRS, _tie_corrected_chi2, bootstrap_ci, compare_to_baseline,
                                  friedman_test, holm, nemenyi_critical_difference, nemenyi_pvalues, rank_table)
 
 NAMES = ["C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"]

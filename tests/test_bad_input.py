@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.grid import parse_grid
-from benchmarks.lock import RunLock
-from benchmarks.runner import run_grid
-from benchmarks.store import store_path
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.store.lock import RunLock
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import store_path
 from tests.helpers import ROOT, store_fingerprint
 from tests.helpers.cli_fork import run_cli_forked
 
@@ -141,7 +141,7 @@ def _shadowing_plugin(p: Paths) -> Path:
     folder = p.root / "cases" / "shadow_plugins"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "fake_smote.py").write_text(
-        "from strategies import register_strategy\nfrom strategies.base import Strategy\n\n\n"
+        "from imbench.strategies import register_strategy\nfrom imbench.strategies.base import Strategy\n\n\n"
         "@register_strategy\nclass FakeSmote(Strategy):\n    name = 'smote'\n    family = 'oversampling'\n")
     return folder
 
@@ -275,12 +275,12 @@ def test_a_second_run_while_one_holds_the_store_is_refused(paths: Paths) -> None
 
 def test_an_internal_error_still_exits_1_with_its_traceback(paths: Paths) -> None:
     def plant_a_bug() -> None:
-        import benchmarks.grid
+        import imbench.benchmarks.spec.grid
 
         def broken(path: object) -> None:
             raise KeyError("a bug in imbench, not the user's mistake")
 
-        benchmarks.grid.load_grid = broken  # type: ignore[assignment]
+        imbench.benchmarks.spec.grid.load_grid = broken  # type: ignore[assignment]
 
     out = run_cli_forked("run", str(paths.grid), "--results", str(paths.fresh()), before=plant_a_bug, cwd=paths.root)
     assert out.returncode == 1
@@ -353,7 +353,7 @@ def test_read_only_store_is_analysable_with_out_and_refused_in_one_line_without(
 
 
 def test_hints_never_name_a_command_that_does_not_exist() -> None:
-    from foundation.names import unknown_name_message
+    from imbench.foundation.names import unknown_name_message
 
     many = [f"name{i}" for i in range(20)]
     assert "imbench list" not in unknown_name_message("metric", "zzz", many)

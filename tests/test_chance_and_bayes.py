@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from analysis.bayes import RopeError, bayes_signed_rank, compact, default_rope, rope_for, signed_rank_probs
-from analysis.leaderboard import build_leaderboard, leaderboards, ranked_models
-from analysis.outputs import display_board
-from benchmarks.cells import enumerate_cells
-from benchmarks.grid import parse_grid
-from foundation.metrics import compute_metrics, expected_random_ap, ranking_metrics
-from strategies import get_model
+from imbench.analysis.bayes import RopeError, bayes_signed_rank, compact, default_rope, rope_for, signed_rank_probs
+from imbench.analysis.leaderboard import build_leaderboard, leaderboards, ranked_models
+from imbench.analysis.outputs import display_board
+from imbench.benchmarks.spec.cells import enumerate_cells
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.foundation.metrics import compute_metrics, expected_random_ap, ranking_metrics
+from imbench.strategies import get_model
+from imbench.analysis.board_notes import board_notes
 
 
 @pytest.mark.parametrize(("n_pos", "n"), [(1, 10), (2, 15), (3, 40), (5, 23), (10, 30), (20, 200)])
@@ -95,7 +96,7 @@ def test_chance_rows_of_other_models_are_on_every_board_and_change_no_statistic(
     np.testing.assert_allclose(ranked["mean_rank"], plain.table.set_index("strategy").loc[ranked.index, "mean_rank"])
     shown = display_board(board)["strategy"].tolist()
     assert sorted(shown[-2:]) == ["prior (ref)", "random (ref)"]
-    assert any("exact expected AP" in line and "0.200" in line for line in board.notes())
+    assert any("exact expected AP" in line and "0.200" in line for line in board_notes(board))
 
 
 def test_bayes_identical_scores_put_all_mass_in_the_rope() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks.store import read_cells, read_predictions, store_path
+from imbench.benchmarks.store.database import read_cells, read_predictions, store_path
 from tests.helpers import ROOT, TINY_GRID, run_cli
 
 

@@ -102,7 +102,7 @@ def readme_example() -> str:
 PEEKING_STEP = '''
 import numpy as np
 
-from strategies.posthoc import PostHoc, PosthocOutput, register_posthoc
+from imbench.strategies.posthoc import PostHoc, PosthocOutput, register_posthoc
 
 
 @register_posthoc

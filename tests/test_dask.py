@@ -13,11 +13,11 @@ import distributed
 import pandas as pd
 import pytest
 
-import benchmarks.dask_backend as dask_backend
-from benchmarks.execution import BackendError
-from benchmarks.grid import load_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_predictions
+import imbench.benchmarks.execution.dask_backend as dask_backend
+from imbench.benchmarks.execution.backends import BackendError
+from imbench.benchmarks.spec.grid import load_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells, read_predictions
 from tests.helpers import ROOT, comparable, run_cli
 
 

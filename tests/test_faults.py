@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.store import read_cells, read_predictions
+from imbench.benchmarks.store.database import read_cells, read_predictions
 from tests.helpers import ROOT, run_cli
 
 PLUGINS = str(ROOT / "tests" / "plugins_faults")
@@ -89,7 +89,7 @@ def test_bad_run_options_are_one_line(tiny_grid_file: Path, tmp_path: Path, args
 
 
 def test_memory_sizes() -> None:
-    from benchmarks.limits import parse_memory
+    from imbench.benchmarks.spec.limits import parse_memory
 
     assert [parse_memory(v) for v in ("2GB", "2G", "2GiB", "1.5g", "512MB", "800", 1024, "100kB")] == \
         [2048, 2048, 2048, 1536, 512, 800, 1024, 100 / 1024]
@@ -99,7 +99,7 @@ def test_memory_sizes() -> None:
 
 
 def test_cell_memory_in_the_grid(tmp_path: Path) -> None:
-    from benchmarks.grid import GridError, parse_grid
+    from imbench.benchmarks.spec.grid import GridError, parse_grid
 
     base = 'datasets = ["keel:glass1"]\nmodels = ["logreg"]\nstrategies = ["none"]\n[limits]\n'
     assert parse_grid(base + 'cell_memory = "2GB"\n').cell_memory == 2048
@@ -118,7 +118,7 @@ def test_broken_plugin_disables_only_itself(tmp_path: Path) -> None:
 
 
 def test_exit_reasons_say_code_or_signal() -> None:
-    from benchmarks.local_pool import exit_reason
+    from imbench.benchmarks.execution.local_pool import exit_reason
 
     assert exit_reason(3) == "the worker process exited with code 3"
     assert exit_reason(-11) == "the worker process was killed by signal 11 (SIGSEGV)"

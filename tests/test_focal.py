@@ -10,8 +10,8 @@ import pytest
 from scipy.special import expit
 from sklearn.metrics import average_precision_score
 
-from strategies import get_model, get_strategy
-from strategies.focal import (HESSIAN_FLOOR, FocalBoostedClassifier, FocalObjective, focal_grad_hess, focal_loss,
+from imbench.strategies import get_model, get_strategy
+from imbench.strategies.focal import (HESSIAN_FLOOR, FocalBoostedClassifier, FocalObjective, focal_grad_hess, focal_loss,
                               raw_margin)
 
 Z = np.linspace(-9, 9, 73)

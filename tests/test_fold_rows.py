@@ -13,12 +13,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-import benchmarks.cv as cv
-import benchmarks.fold_rows as fold_rows
-from benchmarks.fit_cell import fit_on_fold
-from datasets import load_dataset
-from strategies import MODELS, get_model
-from strategies.preprocessing import make_preprocessor
+import imbench.benchmarks.spec.cv as cv
+import imbench.benchmarks.execution.fold_rows as fold_rows
+from imbench.benchmarks.execution.fit_cell import fit_on_fold
+from imbench.datasets import load_dataset
+from imbench.strategies import MODELS, get_model
+from imbench.strategies.preprocessing import make_preprocessor
 
 #: One float64 and one float32 bundled dataset, each a single block of one dtype.
 ONE_BLOCK = ("keel:glass-0-1-2-3_vs_4-5-6", "keel:dermatology-6")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cells import enumerate_cells
-from benchmarks.grid import GridError, load_grid, parse_grid
+from imbench.benchmarks.spec.cells import enumerate_cells
+from imbench.benchmarks.spec.grid import GridError, load_grid, parse_grid
 
 GOOD = """\
 name = "t"
@@ -59,7 +59,7 @@ def test_one_effective_parameter_set_is_one_key_and_one_label(one: str, other: s
 
 def test_a_boolean_is_not_a_number() -> None:
     """`True` stays distinct from `1` (a strategy's validation decides whether it is allowed)."""
-    from strategies import get_strategy
+    from imbench.strategies import get_strategy
 
     strategy = get_strategy("smote")
     assert strategy.canonical_params({"k_neighbors": True}) == {"k_neighbors": True}

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks.cells import enumerate_cells
-from benchmarks.grid import parse_grid
-from benchmarks.merge import merge_stores
-from benchmarks.parts import GridPart, PartError, in_shard, parse_shard, select_part, split_patterns
-from benchmarks.runner import run_grid
-from benchmarks.store import StoreError, read_cells, read_meta, read_predictions, read_runs, store_path
+from imbench.benchmarks.spec.cells import enumerate_cells
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.store.merge import merge_stores
+from imbench.benchmarks.spec.parts import GridPart, PartError, in_shard, parse_shard, select_part, split_patterns
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import StoreError, read_cells, read_meta, read_predictions, read_runs, store_path
 from tests.helpers import TINY_GRID, comparable, run_cli
 
 GRID = TINY_GRID.replace('"random-under", "smote"', '"random-under", {name = "smote", k_neighbors = [3, 5]}')
@@ -201,7 +201,7 @@ def test_a_subset_without_the_default_baseline_ranks_and_says_why_there_is_no_co
 
 
 def test_merge_says_a_file_dataset_is_named_by_its_path() -> None:
-    from benchmarks.merge import _describe_difference
+    from imbench.benchmarks.store.merge import _describe_difference
 
     a = {"datasets": ["file:/home/ann/data.parquet[target=y]"], "seed": 0}
     b = {"datasets": ["file:/home/bob/data.parquet[target=y]"], "seed": 0}

@@ -9,13 +9,13 @@ import pandas as pd
 from imblearn.base import BaseSampler
 from sklearn.base import BaseEstimator
 
-from benchmarks.cv import fold_indices
-from benchmarks.grid import parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells
-from datasets import Dataset, register_source
-from strategies import register_strategy
-from strategies.resampling import SamplerStrategy
+from imbench.benchmarks.spec.cv import fold_indices
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells
+from imbench.datasets import Dataset, register_source
+from imbench.strategies import register_strategy
+from imbench.strategies.resampling import SamplerStrategy
 
 SEEN: list[np.ndarray] = []
 

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import fit_cell
-from benchmarks import fold_rows
-from benchmarks.fit_cell import fit_on_fold
-from strategies import TrainingContext, get_model, get_strategy
-from strategies.lgbm_rows import TrainingRows, dataset_from_rows
-from strategies.row_fit import fits_from_rows
+from imbench.benchmarks.execution import fit_cell
+from imbench.benchmarks.execution import fold_rows
+from imbench.benchmarks.execution.fit_cell import fit_on_fold
+from imbench.strategies import TrainingContext, get_model, get_strategy
+from imbench.strategies.lgbm_rows import TrainingRows, dataset_from_rows
+from imbench.strategies.row_fit import fits_from_rows
 
 
 def _data(n: int = 3000, d: int = 7, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

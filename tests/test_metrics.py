@@ -9,7 +9,7 @@ from scipy.special import expit, logit
 from sklearn.metrics import (average_precision_score, balanced_accuracy_score, brier_score_loss, f1_score, log_loss,
                              matthews_corrcoef, roc_auc_score)
 
-from foundation.metrics import (MetricConfig, calibration_intercept_slope, compute_metrics,
+from imbench.foundation.metrics import (MetricConfig, calibration_intercept_slope, compute_metrics,
                                 expected_calibration_error, metric_direction, precision_at_recall,
                                 recall_at_precision, threshold_metrics)
 

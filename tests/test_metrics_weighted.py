@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
 
-from foundation.posthoc import choose_budget_threshold, choose_threshold
-from foundation.metrics import equal_mass_edges, expected_calibration_error, threshold_metrics
+from imbench.foundation.posthoc import choose_budget_threshold, choose_threshold
+from imbench.foundation.metrics import equal_mass_edges, expected_calibration_error, threshold_metrics
 
 
 def _sample(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,10 +15,10 @@ import pandas as pd
 import psutil
 import pytest
 
-from benchmarks.grid import load_grid
-from benchmarks.run_folder import OWNER_FILE, PREFIX, remove_stale
-from benchmarks.runner import run_grid
-from benchmarks.store import store_path
+from imbench.benchmarks.spec.grid import load_grid
+from imbench.benchmarks.execution.run_folder import OWNER_FILE, PREFIX, remove_stale
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import store_path
 from tests.helpers import comparable
 
 

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.cells import enumerate_cells
-from benchmarks.cost_model import (CostModel, FitShape, check_rows, fit_cost_model, fit_overhead, order_by_cost,
+from imbench.benchmarks.spec.cells import enumerate_cells
+from imbench.benchmarks.planning.cost_model import (CostModel, FitShape, check_rows, fit_cost_model, fit_overhead, order_by_cost,
                                    predict_rows, shipped_model)
-from benchmarks.fit_cell import CellTask
-from benchmarks.grid import parse_grid
-from benchmarks.parts import GridPart
-from benchmarks.plan import STARTUP_SECONDS, Plan, make_plan, run_probe
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells
+from imbench.benchmarks.execution.fit_cell import CellTask
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.spec.parts import GridPart
+from imbench.benchmarks.planning.plan import STARTUP_SECONDS, Plan, make_plan, run_probe
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells
 from tests.helpers import ROOT, TINY_GRID
 from tests.helpers.cli_fork import run_cli_forked
 

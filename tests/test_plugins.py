@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.store import read_cells
-from foundation.plugins import load_plugin_file
+from imbench.benchmarks.store.database import read_cells
+from imbench.foundation.plugins import load_plugin_file
 from tests.helpers import ROOT, run_cli
 from tests.helpers import fitted_depends_on_test_rows, check_probabilities, first_fit
 
@@ -77,8 +77,8 @@ PACKAGE = {
     "imbench_toy_plugin/strategy.py": '''
         from imblearn.under_sampling import RandomUnderSampler
 
-        from strategies import register_strategy
-        from strategies.resampling import SamplerStrategy
+        from imbench.strategies import register_strategy
+        from imbench.strategies.resampling import SamplerStrategy
 
 
         @register_strategy
@@ -95,7 +95,7 @@ PACKAGE = {
     "imbench_toy_plugin/models.py": '''
         from sklearn.tree import DecisionTreeClassifier
 
-        from strategies import ModelSpec, register_model
+        from imbench.strategies import ModelSpec, register_model
 
 
         def _tree(seed):
@@ -110,7 +110,7 @@ PACKAGE = {
         import numpy as np
         import pandas as pd
 
-        from datasets import Dataset, register_source
+        from imbench.datasets import Dataset, register_source
 
 
         @register_source("toy")

@@ -12,11 +12,11 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.cells import Cell, enumerate_cells
-from benchmarks.cv import fold_indices
-from benchmarks.grid import GridError, ModelConfig, StrategyConfig, parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import (
+from imbench.benchmarks.spec.cells import Cell, enumerate_cells
+from imbench.benchmarks.spec.cv import fold_indices
+from imbench.benchmarks.spec.grid import GridError, ModelConfig, StrategyConfig, parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import (
     StoreError,
     read_cells,
     read_derived,
@@ -24,12 +24,12 @@ from benchmarks.store import (
     read_inner_predictions,
     read_predictions,
 )
-from datasets import load_dataset
-from foundation.hashing import derive_seed
-from foundation.metrics import threshold_metrics
-from foundation.plugins import load_plugin_dirs
-from foundation.posthoc import adjust_prior, choose_threshold
-from strategies import TrainingContext, get_model, get_strategy
+from imbench.datasets import load_dataset
+from imbench.foundation.hashing import derive_seed
+from imbench.foundation.metrics import threshold_metrics
+from imbench.foundation.plugins import load_plugin_dirs
+from imbench.foundation.posthoc import adjust_prior, choose_threshold
+from imbench.strategies import TrainingContext, get_model, get_strategy
 from tests.helpers import ROOT, LogitScores
 
 GRID = """\

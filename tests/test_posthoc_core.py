@@ -15,8 +15,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
-from foundation.metrics import threshold_metrics
-from foundation.posthoc import (
+from imbench.foundation.metrics import threshold_metrics
+from imbench.foundation.posthoc import (
     ThresholdChoice,
     adjust_prior,
     choose_threshold,
@@ -261,6 +261,6 @@ def test_prior_correction_round_trip_and_fixed_points() -> None:
 
 
 def test_analysis_uses_the_ground_floor_prior_correction() -> None:
-    from analysis import prior_shift
+    from imbench.analysis import prior_shift
 
     assert prior_shift.adjust_prior is adjust_prior and prior_shift.odds is odds

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.budget import Budget, BudgetResult, budget_table, run_budget
-from analysis.costs import Costs, fold_costs
-from analysis.folds import load_folds
-from benchmarks.store import read_cells, read_derived, read_inner_predictions, read_predictions
+from imbench.analysis.budget import Budget, BudgetResult, budget_table, run_budget
+from imbench.analysis.costs import Costs, fold_costs
+from imbench.analysis.folds import load_folds
+from imbench.benchmarks.store.database import read_cells, read_derived, read_inner_predictions, read_predictions
 from imbench import api
 from tests.helpers import ROOT, run_cli
 

@@ -7,10 +7,10 @@ import pytest
 from scipy.special import expit, logit
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from analysis.prior_shift import (PRIOR_BOUNDS, ShiftInputError, adjust_prior, class_weights, em_prior, model_prior,
+from imbench.analysis.prior_shift import (PRIOR_BOUNDS, ShiftInputError, adjust_prior, class_weights, em_prior, model_prior,
                                   parse_shifts, shift_weights, shifted_prior)
-from analysis.shift_metrics import RankingCurve, SortedFold, weighted_brier, weighted_log_loss
-from foundation.metrics import expected_calibration_error, threshold_metrics
+from imbench.analysis.shift_metrics import RankingCurve, SortedFold, weighted_brier, weighted_log_loss
+from imbench.foundation.metrics import expected_calibration_error, threshold_metrics
 
 
 def _calibrated_sample(n: int, prior: float, rng: np.random.Generator, separation: float = 1.5

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.grid import load_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_datasets, read_inner_predictions, read_predictions, store_path
+from imbench.benchmarks.spec.grid import load_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells, read_datasets, read_inner_predictions, read_predictions, store_path
 from tests.helpers import comparable
 
 

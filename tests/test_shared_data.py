@@ -9,12 +9,12 @@ import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 
-import benchmarks.shared_data as shared_data
-from benchmarks.grid import load_grid
-from benchmarks.runner import run_grid
-from datasets import load_dataset
-from strategies import TrainingContext
-from strategies.preprocessing import LeanColumnTransformer, MedianImputer, make_preprocessor
+import imbench.benchmarks.execution.shared_data as shared_data
+from imbench.benchmarks.spec.grid import load_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.datasets import load_dataset
+from imbench.strategies import TrainingContext
+from imbench.strategies.preprocessing import LeanColumnTransformer, MedianImputer, make_preprocessor
 from tests.helpers import comparable
 
 

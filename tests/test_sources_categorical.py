@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.grid import load_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells
-from strategies import TrainingContext, get_model, get_strategy
-from strategies.preprocessing import MAX_ONEHOT_LEVELS
+from imbench.benchmarks.spec.grid import load_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells
+from imbench.strategies import TrainingContext, get_model, get_strategy
+from imbench.strategies.preprocessing import MAX_ONEHOT_LEVELS
 
 N = 600
 

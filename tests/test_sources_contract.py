@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datasets import dataset_meta, load_dataset, registry, resolve_name
+from imbench.datasets import dataset_meta, load_dataset, registry, resolve_name
 
 NAMES = ["keel:glass1", "uci:german", "uci:hypothyroid", "keel:ecoli-0_vs_1", "sklearn:breast_cancer",
          "sklearn:digits[positive=3]", "synthetic[n=500,d=4,prevalence=0.1]", "imblearn:ecoli", "file"]
@@ -70,7 +70,7 @@ def test_file_contract_details(offline_sources: Path) -> None:
 
 
 def test_notices_wait_for_the_checks_and_never_precede_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from datasets.cleaning import emit_notices, hold_notices, release_notices
+    from imbench.datasets.cleaning import emit_notices, hold_notices, release_notices
 
     with hold_notices():
         emit_notices("held", ["first notice"])

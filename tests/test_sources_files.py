@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.grid import GridError, load_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_datasets, store_path
-from datasets import DatasetError, load_dataset, resolve_name
+from imbench.benchmarks.spec.grid import GridError, load_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells, read_datasets, store_path
+from imbench.datasets import DatasetError, load_dataset, resolve_name
 from tests.helpers import run_cli
 
 N = 80
@@ -177,7 +177,7 @@ def test_read_parquet_equals_pandas(case: str, index: bool | None, tmp_path: Pat
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Float columns read one at a time into one block give pandas' frame exactly; files the column
     reader does not take (a text column first, a stored index) are read by pandas itself."""
-    from datasets.parquet import read_parquet
+    from imbench.datasets.parquet import read_parquet
 
     frame, options = _parquet_cases()[case]
     path = tmp_path / "d.parquet"
@@ -205,7 +205,7 @@ def test_read_parquet_keeps_arrow_nulls_as_nan_without_pandas_metadata(tmp_path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from datasets.parquet import read_parquet
+    from imbench.datasets.parquet import read_parquet
 
     table = pa.table({"a": pa.array([1.0, None, 3.0] * 10), "b": pa.array(np.arange(30.0)),
                       "t": pa.array([0, 1, 1] * 10, pa.int64())})

@@ -7,8 +7,8 @@ from urllib.error import URLError
 import numpy as np
 import pytest
 
-from datasets import DatasetError, list_datasets, load_dataset, registry
-from datasets.imblearn_source import catalogue_table
+from imbench.datasets import DatasetError, list_datasets, load_dataset, registry
+from imbench.datasets.imblearn_source import catalogue_table
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cv import fold_indices
-from benchmarks.grid import GridError, parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells, read_predictions
-from datasets import DatasetError, expand_names, list_datasets, load_dataset, resolve_name
-from datasets import registry
-from datasets.openml_source import dataset_dir, local_suites, task_split
-from datasets.selection import Selection
+from imbench.benchmarks.spec.cv import fold_indices
+from imbench.benchmarks.spec.grid import GridError, parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells, read_predictions
+from imbench.datasets import DatasetError, expand_names, list_datasets, load_dataset, resolve_name
+from imbench.datasets import registry
+from imbench.datasets.openml_source import dataset_dir, local_suites, task_split
+from imbench.datasets.selection import Selection
 from tests.helpers import ROOT, run_cli
 from tests.helpers.fake_openml import FakeOpenML, labels, task_splits
 
@@ -65,7 +65,7 @@ def test_fetch_cache_then_offline_reload(fake_openml: FakeOpenML, monkeypatch: p
     assert again.X.equals(first.X)
 
     # a fresh process (as a worker is) loads the same data by name alone, from the cache
-    code = "from datasets import load_dataset; d = load_dataset('openml:61[positive=pos]'); print(len(d.y), d.n_pos)"
+    code = "from imbench.datasets import load_dataset; d = load_dataset('openml:61[positive=pos]'); print(len(d.y), d.n_pos)"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr

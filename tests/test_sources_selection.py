@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.grid import GridError, parse_grid
-from datasets import DatasetError, list_datasets, resolve_name
-from datasets.bundled import manifest
-from datasets.names import NameSyntaxError, format_name, parse_name
-from datasets.selection import Selection, SelectionError, parse_range, selection_from_table
+from imbench.benchmarks.spec.grid import GridError, parse_grid
+from imbench.datasets import DatasetError, list_datasets, resolve_name
+from imbench.datasets.bundled import manifest
+from imbench.datasets.names import NameSyntaxError, format_name, parse_name
+from imbench.datasets.selection import Selection, SelectionError, parse_range, selection_from_table
 from tests.helpers import run_cli
 
 BASE = """\

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 
-from datasets import DatasetError, expand_names, load_dataset, resolve_name
+from imbench.datasets import DatasetError, expand_names, load_dataset, resolve_name
 
 
 def test_breast_cancer_defaults_to_malignant() -> None:

@@ -6,8 +6,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from datasets import DatasetError, dataset_meta, load_dataset, resolve_name
-from datasets.synthetic import generate, params
+from imbench.datasets import DatasetError, dataset_meta, load_dataset, resolve_name
+from imbench.datasets.synthetic import generate, params
 
 
 @pytest.mark.parametrize(("n", "prevalence", "flip_y"), [(1000, 0.01, 0.0), (997, 0.013, 0.05), (5000, 0.2, 0.3),
@@ -76,9 +76,9 @@ n_repeats = 1
 
 @pytest.mark.parametrize("n", [100_000, pytest.param(1_000_000, marks=pytest.mark.slow)])
 def test_workers_regenerate_identical_data_from_the_name(tmp_path, n: int) -> None:
-    from benchmarks.grid import parse_grid
-    from benchmarks.runner import run_grid
-    from benchmarks.store import read_cells, read_predictions
+    from imbench.benchmarks.spec.grid import parse_grid
+    from imbench.benchmarks.runner import run_grid
+    from imbench.benchmarks.store.database import read_cells, read_predictions
 
     grid = parse_grid(SCALE_GRID.format(n=n), "scale.toml")
     run_grid(grid, tmp_path / "r", n_jobs=2)  # loky workers get the name only and rebuild the data

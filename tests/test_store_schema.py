@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.grid import parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import StoreError, read_cells, read_datasets, read_runs, store_path
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import StoreError, read_cells, read_datasets, read_runs, store_path
 from tests.helpers import run_cli
 
 FILE_GRID = """\

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.check import check_store_integrity
-from benchmarks.grid import load_grid, parse_grid
-from benchmarks.lock import RunLock, StoreBusyError, run_in_progress
-from benchmarks.runner import run_grid
-from benchmarks.spec_union import union_spec
-from benchmarks.store import read_cells, read_meta, read_runs, store_path
-from foundation.plugins import load_plugin_dirs
+from imbench.benchmarks.store.check import check_store_integrity
+from imbench.benchmarks.spec.grid import load_grid, parse_grid
+from imbench.benchmarks.store.lock import RunLock, StoreBusyError, run_in_progress
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.spec_union import union_spec
+from imbench.benchmarks.store.database import read_cells, read_meta, read_runs, store_path
+from imbench.foundation.plugins import load_plugin_dirs
 from tests.helpers import ROOT, TINY_GRID, comparable, run_cli, store_fingerprint
 from tests.helpers.cli_fork import run_cli_forked
 
@@ -73,7 +73,7 @@ def test_the_lock_is_exclusive_and_released_with_the_process(tmp_path: Path) -> 
             RunLock(tmp_path).acquire()
     assert run_in_progress(tmp_path) is None
     # a process that dies holding the lock (kill -9) leaves nothing to clean up
-    child = subprocess.Popen([sys.executable, "-c", "import sys, time; from benchmarks.lock import RunLock; "
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; from imbench.benchmarks.store.lock import RunLock; "
                               f"RunLock({str(tmp_path)!r}).acquire(); print('held', flush=True); time.sleep(60)"],
                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert child.stdout is not None and child.stdout.readline().strip() == "held"
@@ -110,7 +110,7 @@ def test_two_concurrent_runs_the_second_is_refused_and_the_store_equals_one_run(
 
 def test_analysis_of_a_store_being_written_says_run_in_progress(tmp_path: Path) -> None:
     run_grid(parse_grid(TINY_GRID), tmp_path / "r", backend="sequential")
-    from analysis.loading import RunResults
+    from imbench.analysis.loading import RunResults
 
     assert RunResults.load(tmp_path / "r").completeness.describe() == ""  # type: ignore[union-attr]
     with RunLock(tmp_path / "r"):
@@ -212,7 +212,7 @@ def test_check_finds_a_damaged_page_and_exits_3(checked_store: Path, tmp_path: P
 # --- the stored spec describes the stored cells ----------------------------------------------------
 
 def test_every_run_keeps_its_spec_and_reports_show_their_union(tmp_path: Path) -> None:
-    from analysis.report import grid_toml
+    from imbench.analysis.report import grid_toml
 
     results = tmp_path / "r"
     run_grid(parse_grid(TINY_GRID), results, backend="sequential")
@@ -240,7 +240,7 @@ def test_resuming_a_finished_run_skips_the_registries_until_an_input_changes(tmp
     grid.write_text(TINY_GRID.replace('"keel:ecoli-0_vs_1", ', f'"file:{data}[target=y]", '))
     results = tmp_path / "r"
     script = ("import sys\nfrom imbench.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-              "    code = e.code\nprint('registries loaded:', 'strategies' in sys.modules, file=sys.stderr)\n")
+              "    code = e.code\nprint('registries loaded:', 'imbench.strategies' in sys.modules, file=sys.stderr)\n")
 
     def resume() -> str:
         done = subprocess.run([sys.executable, "-c", script, "run", str(grid), "--results", str(results),
@@ -264,8 +264,8 @@ def test_resuming_a_finished_run_skips_the_registries_until_an_input_changes(tmp
 def test_fingerprints_come_from_the_cache_while_the_file_is_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import importlib
 
-    fp = importlib.import_module("datasets.fingerprint")  # `datasets.fingerprint` is also the function
-    registry = importlib.import_module("datasets.registry")
+    fp = importlib.import_module("imbench.datasets.fingerprint")  # `datasets.fingerprint` is also the function
+    registry = importlib.import_module("imbench.datasets.registry")
 
     monkeypatch.setenv("IMBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(fp, "_MEMO", None)

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from imblearn.under_sampling import TomekLinks
 
-from benchmarks.fit_cell import fit_on_fold
-from benchmarks.grid import GridError, parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells
-from datasets import Dataset, register_source
-from strategies import TrainingContext, get_model, get_strategy, register_strategy
-from strategies.base import NotApplicable, Strategy
-from strategies.weighting import PositiveClassWeighted
+from imbench.benchmarks.execution.fit_cell import fit_on_fold
+from imbench.benchmarks.spec.grid import GridError, parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells
+from imbench.datasets import Dataset, register_source
+from imbench.strategies import TrainingContext, get_model, get_strategy, register_strategy
+from imbench.strategies.base import NotApplicable, Strategy
+from imbench.strategies.weighting import PositiveClassWeighted
 from tests.helpers import DATA, TEST, TRAIN, tiny_data
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import contract
-from strategies import MODELS, POSTHOC, STRATEGIES
+from imbench.benchmarks import contract
+from imbench.strategies import MODELS, POSTHOC, STRATEGIES
 
 STRATEGY_NAMES = list(STRATEGIES)
 ALL_PAIRS = [(s, m) for s in STRATEGY_NAMES for m in contract.models_of(s)]

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE
 
-from analysis.anti_patterns import drop_anti_patterns, is_anti_pattern, leakage_table
-from benchmarks.grid import parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import read_cells
-from strategies import get_strategy
+from imbench.analysis.anti_patterns import drop_anti_patterns, is_anti_pattern, leakage_table
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import read_cells
+from imbench.strategies import get_strategy
 from tests.helpers import run_cli
 from tests.helpers import DATA, TEST, TRAIN
 

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from analysis.budget import budget_table, plot_budget, run_budget
-from analysis.calibration import calibration_table, run_calibration
-from analysis.stress import prior_estimates, robustness_leaderboard, run_stress, stress_table
-from benchmarks.grid import parse_grid
-from benchmarks.runner import run_grid
-from benchmarks.store import CellResult, DerivedResult, InnerPredictions, Store, read_cells, read_inner_predictions
-from foundation.posthoc import choose_threshold
+from imbench.analysis.budget import budget_table, plot_budget, run_budget
+from imbench.analysis.calibration import calibration_table, run_calibration
+from imbench.analysis.stress import prior_estimates, robustness_leaderboard, run_stress, stress_table
+from imbench.benchmarks.spec.grid import parse_grid
+from imbench.benchmarks.runner import run_grid
+from imbench.benchmarks.store.database import CellResult, DerivedResult, InnerPredictions, Store, read_cells, read_inner_predictions
+from imbench.foundation.posthoc import choose_threshold
 from tests.helpers import TINY_GRID
 
 INNER_GRID = TINY_GRID.replace("n_repeats = 2\n", "n_repeats = 2\ninner_folds = 3\n")

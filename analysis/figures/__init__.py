@@ -24,10 +24,10 @@ matplotlib.use("Agg")  # files only; never open a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from analysis.figures import (bayes, cd, cost, disagreement, expected_cost, heatmap, improvement,  # noqa: E402
+from imbench.analysis.figures import (bayes, cd, cost, disagreement, expected_cost, heatmap, improvement,  # noqa: E402
                               pr_curves, regime, reliability)
-from analysis.figures.context import FigureContext  # noqa: E402
-from foundation.progress import steps
+from imbench.analysis.figures.context import FigureContext  # noqa: E402
+from imbench.foundation.progress import steps
 
 #: name for `--only` → (module drawing it, what it shows). Order is the report's order.
 FIGURES: dict[str, tuple[ModuleType, str]] = {

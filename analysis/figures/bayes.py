@@ -7,9 +7,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.bayes import MIN_PAIRS
-from analysis.figures.context import FigureContext
-from foundation.metrics import short_name
+from imbench.analysis.bayes import MIN_PAIRS
+from imbench.analysis.figures.context import FigureContext
+from imbench.foundation.metrics import short_name
 
 COLORS = {"p_better": "#2a9d8f", "p_equivalent": "#bdbdbd", "p_worse": "#e76f51"}
 NAMES = {"p_better": "better", "p_equivalent": "equivalent (ROPE)", "p_worse": "worse"}

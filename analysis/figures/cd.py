@@ -9,10 +9,10 @@ import scikit_posthocs as sp
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from analysis.figures.context import FigureContext
-from analysis.leaderboard import Leaderboard
-from analysis.statistics import p_text
-from foundation.metrics import metric_direction, short_name
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.leaderboard import Leaderboard
+from imbench.analysis.statistics import p_text
+from imbench.foundation.metrics import metric_direction, short_name
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.baseline import DEFAULT_BASELINE
-from analysis.costs import COST_COLUMNS, Costs, with_costs
-from analysis.folds import StoredFolds, load_folds
-from analysis.leaderboard import DEFAULT_FAILURE_POLICY, CoverageCache, Leaderboard, build_leaderboard, ranked_models
-from analysis.loading import RunResults
-from analysis.statistics import ALPHA
-from analysis.figures.palette import model_colors, model_styles, strategy_colors
-from foundation.metrics import HEADLINE
+from imbench.analysis.baseline import DEFAULT_BASELINE
+from imbench.analysis.costs import COST_COLUMNS, Costs, with_costs
+from imbench.analysis.folds import StoredFolds, load_folds
+from imbench.analysis.leaderboard import DEFAULT_FAILURE_POLICY, CoverageCache, Leaderboard, build_leaderboard, ranked_models
+from imbench.analysis.loading import RunResults
+from imbench.analysis.statistics import ALPHA
+from imbench.analysis.figures.palette import model_colors, model_styles, strategy_colors
+from imbench.foundation.metrics import HEADLINE
 
 
 @dataclass

@@ -13,9 +13,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from analysis.figures.context import FigureContext
-from analysis.figures.labels import numbered_labels
-from foundation.metrics import short_name
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.figures.labels import numbered_labels
+from imbench.foundation.metrics import short_name
 
 
 def pareto_front(cost: np.ndarray, rank: np.ndarray) -> np.ndarray:

@@ -12,10 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from scipy.stats import spearmanr
 
-from analysis.figures.context import FigureContext
-from analysis.figures.labels import numbered_labels
-from analysis.figures.pr_curves import no_data_figure
-from foundation.metrics import short_name
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.figures.labels import numbered_labels
+from imbench.analysis.figures.pr_curves import no_data_figure
+from imbench.foundation.metrics import short_name
 
 N_LABELLED = 6
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from analysis.costs import CURVE_RATIOS, cost_curve
-from analysis.figures.context import FigureContext
-from analysis.leaderboard import ranked_models
+from imbench.analysis.costs import CURVE_RATIOS, cost_curve
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.leaderboard import ranked_models
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures.context import FigureContext
-from foundation.metrics import metric_direction, short_name
+from imbench.analysis.figures.context import FigureContext
+from imbench.foundation.metrics import metric_direction, short_name
 
 CMAP = "RdYlGn_r"  # rank 1 green, last red
 

@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures.context import FigureContext
-from foundation.metrics import metric_direction, short_name
+from imbench.analysis.figures.context import FigureContext
+from imbench.foundation.metrics import metric_direction, short_name
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

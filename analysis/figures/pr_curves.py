@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
-from analysis.figures.context import FigureContext
+from imbench.analysis.figures.context import FigureContext
 
 MAX_LINES = 10
 

@@ -11,10 +11,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from analysis.figures.context import FigureContext
-from analysis.figures.pr_curves import no_data_figure
-from foundation.families import family_order
-from foundation.metrics import metric_direction, short_name
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.figures.pr_curves import no_data_figure
+from imbench.foundation.families import family_order
+from imbench.foundation.metrics import metric_direction, short_name
 
 REGIME_METRIC = "ap"
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # 10, 100 rather than 10¹

@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from sklearn.calibration import calibration_curve
 
-from analysis.figures.context import FigureContext
-from analysis.figures.pr_curves import no_data_figure
-from foundation.metrics import expected_calibration_error
+from imbench.analysis.figures.context import FigureContext
+from imbench.analysis.figures.pr_curves import no_data_figure
+from imbench.foundation.metrics import expected_calibration_error
 
 
 def draw(ctx: FigureContext) -> list[tuple[str, Figure]]:

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from benchmarks.store import read_cells, read_predictions
+from imbench.benchmarks.store.database import read_cells, read_predictions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, columns: 
 
 # --- the contract tests' tiny datasets and fits: the package's own contract module --------------------
 
-from benchmarks.contract import (DATA, KINDS, MODEL_COST_ORDER, TEST, TRAIN, altered_test_rows,  # noqa: E402,F401
+from imbench.benchmarks.contract import (DATA, KINDS, MODEL_COST_ORDER, TEST, TRAIN, altered_test_rows,  # noqa: E402,F401
                                  check_probabilities, cheapest, fit, first_fit, fitted_depends_on_test_rows,
                                  models_of, tiny_data)
 
@@ -89,7 +89,7 @@ def store_fingerprint(results: Path) -> dict[str, tuple[int, str]]:
     equal fingerprints mean nothing stored changed."""
     import hashlib
 
-    from benchmarks.store import TABLES, open_readonly
+    from imbench.benchmarks.store.database import TABLES, open_readonly
 
     conn = open_readonly(results)  # creates no -wal/-shm files next to a store at rest
     try:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.loading import metric_columns
+from imbench.analysis.loading import metric_columns
 
 #: A fold entry: a metric value (ok), {metric: value, ...} (ok, several metrics), a status string
 #: ("skipped", "error", "timeout", ...), or None (the fold is not stored).

@@ -7,7 +7,7 @@ from typing import Any
 
 from sklearn.linear_model import LogisticRegression
 
-from strategies import ModelSpec, register_model
+from imbench.strategies import ModelSpec, register_model
 
 
 class CountingLogisticRegression(LogisticRegression):

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from strategies import ModelSpec, Strategy, TrainingContext, register_strategy
-from strategies.base import model_pipeline
+from imbench.strategies import ModelSpec, Strategy, TrainingContext, register_strategy
+from imbench.strategies.base import model_pipeline
 
 #: What the memory hogs allocate at most (they are stopped long before, under any test's limit).
 HOG_BYTES = 3 * 2**29

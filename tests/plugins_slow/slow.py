@@ -7,8 +7,8 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from strategies import ModelSpec, Strategy, TrainingContext, register_strategy
-from strategies.base import model_pipeline
+from imbench.strategies import ModelSpec, Strategy, TrainingContext, register_strategy
+from imbench.strategies.base import model_pipeline
 
 
 class Sleepy(BaseEstimator):
