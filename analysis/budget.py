@@ -23,7 +23,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from imbench.analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
+from imbench.analysis.folds import StoredFold, StoredFolds, load_folds
+from imbench.benchmarks.store.reader import store_stamp
 from imbench.analysis.prior_shift import (DEFAULT_SHIFTS, ShiftInputError, check_fraction, parse_shifts, shift_weights,
                                   shifted_prior)
 from imbench.analysis.stress import bootstrap_interval

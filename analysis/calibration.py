@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from imbench.analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
+from imbench.analysis.folds import StoredFold, StoredFolds, load_folds
+from imbench.benchmarks.store.reader import store_stamp
 from imbench.analysis.prior_shift import PRIOR_RULES, ShiftInputError, adjust_prior
 from imbench.analysis.shift_metrics import weighted_brier, weighted_log_loss
 from imbench.foundation.metrics import calibration_intercept_slope, expected_calibration_error

@@ -20,8 +20,7 @@ import pandas as pd
 
 from imbench.analysis.prior_shift import model_prior
 from imbench.analysis.shift_metrics import SortedFold
-from imbench.benchmarks.store.database import (read_cells, read_datasets, read_derived, read_derived_probabilities,
-                              read_inner_predictions, read_meta, read_predictions, store_path)
+from imbench.benchmarks.store.reader import store_reader, store_stamp
 from imbench.foundation.progress import stage
 
 #: One line for every store without training-fold predictions.
@@ -109,18 +108,6 @@ class StoredFolds:
         return notes
 
 
-def store_stamp(results_dir: str | Path) -> tuple[object, ...]:
-    """What identifies a store's current content for caching: its resolved path, and the modification
-    time and size of the database and of its write-ahead log (any write changes one of them; an empty
-    log, which a first reader creates, counts as none)."""
-    path = store_path(results_dir)
-    stamp: list[object] = [str(path.resolve())]
-    for file in (path, path.with_name(path.name + "-wal")):
-        stat = file.stat() if file.exists() else None
-        stamp += [stat.st_mtime_ns, stat.st_size] if stat is not None and stat.st_size else [None, 0]
-    return tuple(stamp)
-
-
 def load_folds(results_dir: str | Path) -> StoredFolds:
     """Read cells, predictions and dataset metadata of a run (StoreError if it is not a store).
     Cached per store content, so a report calling several analyses reads the store once."""
@@ -130,15 +117,16 @@ def load_folds(results_dir: str | Path) -> StoredFolds:
 @lru_cache(maxsize=2)
 def _load_folds(results_dir: Path, stamp: tuple[object, ...]) -> StoredFolds:
     stage("reading predictions")
-    cells = read_cells(results_dir)
-    derived = read_derived(results_dir)
-    spec = read_meta(results_dir).get("spec") or {}
+    store = store_reader(results_dir)
+    cells = store.cells()
+    derived = store.derived()
+    spec = store.meta().get("spec") or {}
     ece_bins = int((spec.get("metrics") or {}).get("ece_bins", 10))
-    datasets = read_datasets(results_dir)
+    datasets = store.datasets()
     datasets = datasets.set_index("name") if "name" in datasets.columns else datasets
     ok = cells[cells["status"] == "ok"]
-    test = _by_key(read_predictions(results_dir, list(ok["key"])))
-    inner = read_inner_predictions(results_dir, list(ok["key"]))
+    test = _by_key(store.predictions(list(ok["key"])))
+    inner = store.inner_predictions(list(ok["key"]))
     folds: dict[str, StoredFold] = {}
     sizes = _dataset_sizes(datasets)
     for row in ok.itertuples(index=False):
@@ -165,7 +153,7 @@ def _derived_folds(results_dir: Path, derived: pd.DataFrame, base: dict[str, Sto
     # chance references (family `baseline`) are rows as they come: their post-hoc labels are left out
     ok = derived[(derived["status"] == "ok") & derived["key"].isin([k for k, f in base.items() if f.family != "baseline"])]
     for step, rows in ok.groupby("posthoc", sort=True):
-        probabilities = read_derived_probabilities(results_dir, str(step), list(rows["key"]))
+        probabilities = store_reader(results_dir).derived_probabilities(str(step), list(rows["key"]))
         for row in rows.itertuples(index=False):
             fold = base[row.key]
             label = f"{fold.label}+{step}"

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from imbench.analysis.results_frame import RESULT_COLUMNS, results_frame
-from imbench.benchmarks.store.database import FINAL_STATUSES, read_datasets, read_predictions
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import FINAL_STATUSES
 
 #: Columns that are neither results-frame identity nor metrics (bookkeeping of the store's tables).
 STORE_ONLY_COLUMNS = ("params", "extra", "finished_at")
@@ -91,7 +92,7 @@ class RunResults:
             flagged = results["anti_pattern"].astype(bool)
             left_out = sorted(results.loc[flagged, "label"].unique())
             results = results.loc[~flagged].reset_index(drop=True)
-        datasets = dataset_table(read_datasets(results_dir), results)
+        datasets = dataset_table(store_reader(results_dir).datasets(), results)
         expected = meta.get("expected_results")
         return cls(results_dir, results, datasets, meta, left_out,
                    int(expected) if isinstance(expected, (int, float)) else None, stored)
@@ -137,7 +138,7 @@ class RunResults:
         return dict(pairs.itertuples(index=False))
 
     def predictions(self, keys: list[str]) -> pd.DataFrame:
-        return read_predictions(self.results_dir, keys)
+        return store_reader(self.results_dir).predictions(keys)
 
 
 def dataset_table(meta: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from imbench.analysis.figures import DPI, FIGURES, FORMATS, kind_of, start_rende
 from imbench.analysis.figures.context import FigureContext
 from imbench.analysis.leaderboard import Leaderboard
 from imbench.analysis.outputs import board_title, display_board, file_stem, write_leaderboards
-from imbench.benchmarks.store.database import grid_part
+from imbench.benchmarks.store.spec_union import grid_part
 from imbench.foundation.metrics import metric_direction, short_name
 from imbench.foundation.progress import stage
 from imbench.analysis.board_notes import board_notes

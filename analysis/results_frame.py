@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from imbench.benchmarks.store.database import read_cells, read_derived, read_meta
+from imbench.benchmarks.store.reader import store_reader
 
 #: Columns of the results frame that are not metrics: identity, what the row is, status, timings.
 RESULT_COLUMNS = ("key", "posthoc", "label", "base_label", "dataset", "model", "strategy", "family", "anti_pattern",
@@ -22,9 +22,10 @@ RESULT_COLUMNS = ("key", "posthoc", "label", "base_label", "dataset", "model", "
 
 def results_frame(results_dir: str | Path) -> tuple[pd.DataFrame, dict[str, object]]:
     """(the frame, the store's meta) of a results folder."""
-    meta = read_meta(results_dir)
-    cells = read_cells(results_dir)
-    derived = read_derived(results_dir)
+    store = store_reader(results_dir)
+    meta = store.meta()
+    cells = store.cells()
+    derived = store.derived()
     return build_frame(cells, derived, meta.get("steps") or {}), meta
 
 

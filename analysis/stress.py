@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from imbench.analysis.folds import StoredFold, StoredFolds, load_folds, store_stamp
+from imbench.analysis.folds import StoredFold, StoredFolds, load_folds
+from imbench.benchmarks.store.reader import store_stamp
 from imbench.analysis.prior_shift import (DEFAULT_SHIFTS, PRIOR_BOUNDS, PRIOR_RULES, ShiftInputError, adjust_prior,
                                   check_fraction, class_weights, em_prior, parse_shifts, shifted_prior)
 from imbench.foundation.metrics import threshold_metrics

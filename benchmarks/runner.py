@@ -36,9 +36,10 @@ from imbench.benchmarks.spec.grid import GridSpec, grid_from_spec
 from imbench.benchmarks.store.lock import RunLock
 from imbench.benchmarks.spec.parts import GridPart, select_part
 from imbench.benchmarks.store.receipt import RECEIPT_META, make_receipt
-from imbench.benchmarks.store.spec_union import union_spec
-from imbench.benchmarks.store.database import (CellResult, DerivedResult, Store, StoreError, check_store,
-                              checkpoint_seconds, read_cells, read_inner_predictions, read_predictions, read_runs, store_path)
+from imbench.benchmarks.store.reader import forget_reader, store_reader
+from imbench.benchmarks.store.results import CellResult, DerivedResult
+from imbench.benchmarks.store.schema import StoreError, store_path
+from imbench.benchmarks.store.writer import Store, checkpoint_seconds
 from imbench.datasets import Dataset, DatasetIdentity, dataset_identities, load_dataset
 from imbench.datasets.fingerprint import source_files
 from imbench.foundation.names import UnknownNameError
@@ -78,7 +79,8 @@ def check_resumable(results_dir: Path, grid: GridSpec, fingerprints: dict[str, s
     content is stored under another path (a moved or copied project)."""
     if not store_path(results_dir).is_file():
         return
-    runs = read_runs(results_dir)
+    reader = store_reader(results_dir)
+    runs = reader.runs()
     if not runs:
         return
     previous, current = runs[0]["spec"], grid.to_dict()
@@ -92,8 +94,7 @@ def check_resumable(results_dir: Path, grid: GridSpec, fingerprints: dict[str, s
     if grid.inner_folds and stored_k and grid.inner_folds not in stored_k:
         raise StoreError(f"{results_dir}: its cells have inner_folds = {min(stored_k)}, the grid asks for "
                          f"{grid.inner_folds}; keep {min(stored_k)} or use --results with a new folder")
-    cells = read_cells(results_dir)
-    stored = dict(zip(cells["dataset"], cells["fingerprint"])) if len(cells) else {}
+    stored = reader.cell_fingerprints()
     for name, value in fingerprints.items():
         if name in stored and stored[name] != value:
             raise StoreError(f"{results_dir}: dataset {name!r} changed since its cells were stored (content "
@@ -138,8 +139,9 @@ def run_grid(grid: GridSpec, results_dir: str | Path, n_jobs: int = 1, backend: 
     prepare_dir(results_dir, "--results")
     with RunLock(results_dir):
         if store_path(results_dir).is_file():
-            check_store(results_dir)
+            store_reader(results_dir)
         check_resumable(results_dir, grid, {name: identity.fingerprint for name, identity in identities.items()})
+        forget_reader(results_dir)  # it read the store at rest; from here on the writer reads what it writes
         store = Store(results_dir, checkpoint_every=checkpoint_seconds())
         try:
             limits = (timeout if timeout is not None else grid.cell_timeout,
@@ -184,7 +186,7 @@ def _run(grid: GridSpec, chosen: GridSpec, part: GridPart, store: Store, identit
             summary.counts[result.status] += 1
             if on_result:
                 on_result(result)
-    summary.derived_from_store = _backfill(store, store.dir, work.backfill, chosen)
+    summary.derived_from_store = _backfill(store, work.backfill, chosen)
     store.finish_run(run_id)
     return summary
 
@@ -228,9 +230,8 @@ def _record_plan(store: Store, plan: CellPlan, grid: GridSpec) -> None:
     for label, values in plan.steps.items():
         steps[label] = list(dict.fromkeys([*steps.get(label, []), *values]))
     store.set_meta("steps", {label: values for label, values in steps.items() if values})
-    specs = [json.loads(spec) for (spec,) in store.conn.execute("SELECT spec FROM runs ORDER BY id")]
     try:
-        planned = grid_from_spec(union_spec(specs))
+        planned = grid_from_spec(store.union_spec() or grid.to_dict())
     except (UnknownNameError, KeyError, ValueError):
         planned = grid  # a strategy of an earlier run is not registered now (a plugin not loaded)
     cells, derived = count_plan(planned)
@@ -240,15 +241,14 @@ def _record_plan(store: Store, plan: CellPlan, grid: GridSpec) -> None:
 
 def _store_inner(store: Store, result: CellResult) -> None:
     """An inner-only task's result: keep the stored fit, add what the inner folds gave."""
-    stored_degenerate = store.conn.execute("SELECT degenerate FROM cells WHERE key = ?", (result.key,)).fetchone()
-    degenerate = (stored_degenerate[0] if stored_degenerate else "") or result.degenerate
+    degenerate = store.degenerate_of(result.key) or result.degenerate
     if result.status != "ok":  # the worker was lost (timeout, crash): the inner folds are retried next run
         store.put_inner(result.key, None, result.status, None, degenerate, [])
         return
     store.put_inner(result.key, result.inner, result.inner_status, result.inner_seconds, degenerate, result.derived)
 
 
-def _backfill(store: Store, results_dir: Path, backfill: list[tuple[Cell, tuple[str, ...]]],
+def _backfill(store: Store, backfill: list[tuple[Cell, tuple[str, ...]]],
               grid: GridSpec) -> Counter:
     """Derive post-hoc steps of stored ok cells from their stored predictions (no fit; the datasets
     concerned are loaded here for their folds' training priors)."""
@@ -258,10 +258,9 @@ def _backfill(store: Store, results_dir: Path, backfill: list[tuple[Cell, tuple[
     datasets = {name: load_dataset(name) for name in dict.fromkeys(cell.dataset for cell, _ in backfill)}
     keys = [cell.key for cell, _ in backfill]
     test = {key: (part["y_true"].to_numpy(), part["proba"].to_numpy())
-            for key, part in read_predictions(results_dir, keys).groupby("key", sort=False)}
-    inner = read_inner_predictions(results_dir, keys)
-    cells = read_cells(results_dir)
-    stored = dict(zip(cells["key"], zip(cells["training_prior"], cells["inner_status"], cells["extra"])))
+            for key, part in store.predictions(keys).groupby("key", sort=False)}
+    inner = store.inner_predictions(keys)
+    stored = store.cell_priors(keys)
     pending: list[DerivedResult] = []
     for cell, steps in backfill:
         y_test, proba = test[cell.key]
@@ -270,7 +269,7 @@ def _backfill(store: Store, results_dir: Path, backfill: list[tuple[Cell, tuple[
                                     cell.fold)
         train_prior = float((data.y.sum() - data.y[test_rows].sum()) / (len(data.y) - len(test_rows)))
         prior, inner_status, extra = stored[cell.key]
-        model_prior = None if prior != prior else float(prior)
+        model_prior = None if prior is None or prior != prior else float(prior)
         inner_status = inner_status or ("skipped" if grid.inner_folds < 2 else "")
         message = "" if cell.key in inner else (_extra_message(extra) or
                                                  f"the grid stores no inner folds (inner_folds = {grid.inner_folds})")

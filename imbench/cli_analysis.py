@@ -291,9 +291,9 @@ def leakage_command(results_dir: Path, metric: str, plugin_dirs: tuple[Path, ...
     from imbench.analysis.anti_patterns import HONEST, LEAKY, leakage_summary, leakage_table
     from imbench.errors import UserError
     from imbench.foundation.metrics import unknown_metric
-    from imbench.benchmarks.store.database import read_cells
+    from imbench.benchmarks.store.reader import store_reader
 
-    cells = read_cells(results_dir)
+    cells = store_reader(results_dir).cells()
     if not cells.empty and metric not in cells.columns:
         known = sorted(set(cells.select_dtypes("number").columns) - {"repeat", "fold"})
         raise unknown_metric(metric, known)

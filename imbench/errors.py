@@ -24,7 +24,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from imbench.benchmarks.execution.backends import BackendError
     from imbench.benchmarks.spec.grid import GridError
     from imbench.foundation.metrics import UnknownMetricError
-    from imbench.benchmarks.store.database import StoreError
+    from imbench.benchmarks.store.schema import StoreError
     from imbench.datasets import DatasetError
     from imbench.strategies.base import InvalidParamsError
     from imbench.benchmarks.store.lock import StoreBusyError

@@ -16,7 +16,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from imbench.foundation.progress import listening
 
 if TYPE_CHECKING:
-    from imbench.benchmarks.store.database import CellResult
+    from imbench.benchmarks.store.results import CellResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 

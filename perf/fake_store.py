@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imbench.benchmarks.store.database import CellResult, Store
+from imbench.benchmarks.store.results import CellResult
+from imbench.benchmarks.store.writer import Store
 
 #: Real strategy names with their families, and one of a family the analysis does not know.
 BASE_STRATEGIES = ("class-weight", "random-under", "random-over", "smote", "retired-sampler")

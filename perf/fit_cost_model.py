@@ -33,19 +33,19 @@ sys.path.insert(0, str(ROOT))
 from imbench.benchmarks.planning.cost_model import COEFFICIENTS_FILE, check_rows, fit_cost_model, fit_overhead, fit_rows  # noqa: E402
 from imbench.benchmarks.spec.parts import in_shard, parse_shard  # noqa: E402
 from imbench.benchmarks.planning.plan import STARTUP_SECONDS  # noqa: E402
-from imbench.benchmarks.store.database import read_cells, read_datasets, read_derived, read_runs  # noqa: E402
+from imbench.benchmarks.store.reader import store_reader
 
 
 def store_rows(store: Path, exclude: tuple[int, int] | None, jobs: int | None = None
                ) -> tuple[pd.DataFrame, list[tuple[float, float]]]:
     """Timed fits of one store (minus the excluded shard) and its runs' (overhead, steps) per cell."""
-    cells = read_cells(store)
+    cells = store_reader(store).cells()
     if exclude is not None:
         cells = cells[~cells["key"].map(lambda key: in_shard(key, exclude))]
-    runs = read_runs(store)
+    runs = store_reader(store).runs()
     n_splits = int(runs[-1]["spec"]["cv"]["n_splits"])
-    rows = fit_rows(cells, read_datasets(store), n_splits).assign(source=str(store))
-    derived = read_derived(store)
+    rows = fit_rows(cells, store_reader(store).datasets(), n_splits).assign(source=str(store))
+    derived = store_reader(store).derived()
     overheads = []
     for run in runs:
         workers = (run["environment"].get("run") or {}).get("n_jobs") or jobs

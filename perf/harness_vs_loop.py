@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _loaded(name: str):
     """Each loop worker loads a dataset once. (This script is pickled by value to the workers, so the
     cache lives on a module the workers import.)"""
-    import imbench.datasets
+    import imbench.datasets as datasets
 
     cache = datasets.__dict__.setdefault("_hand_written_loop_cache", {})
     if name not in cache:

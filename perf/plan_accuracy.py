@@ -31,7 +31,7 @@ from imbench.benchmarks.planning.cost_model import BUCKETS, shipped_model  # noq
 from imbench.benchmarks.spec.grid import load_grid  # noqa: E402
 from imbench.benchmarks.spec.parts import GridPart, parse_shard  # noqa: E402
 from imbench.benchmarks.planning.plan import PROBE_CLAMP, Plan, make_plan, run_probe  # noqa: E402
-from imbench.benchmarks.store.database import read_cells  # noqa: E402
+from imbench.benchmarks.store.reader import store_reader
 
 
 def by_size(plan: Plan, cells: pd.DataFrame) -> str:
@@ -92,7 +92,7 @@ def main() -> None:
     if done.returncode != 0:
         print(done.stderr[-2000:])
         raise SystemExit(f"the run failed with exit code {done.returncode}")
-    cells = read_cells(folder)
+    cells = store_reader(folder).cells()
     measured_fits = float((cells["fit_seconds"].fillna(0) + cells["predict_seconds"].fillna(0)
                            + cells["inner_seconds"].fillna(0)).sum())
     planned_fits = float((plan.to_run["fit_seconds"] * plan.speed).sum())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from imbench.benchmarks.store.database import read_cells, read_predictions, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import store_path
 
 
 def stored_cells(results: Path) -> int:
@@ -19,7 +20,7 @@ def stored_cells(results: Path) -> int:
 
 def same_results(a: Path, b: Path) -> bool:
     """Equal cells (key, status, AP, ROC AUC) and equal predictions, row by row."""
-    cells = [read_cells(p).sort_values("key")[["key", "status", "ap", "roc_auc"]].reset_index(drop=True)
+    cells = [store_reader(p).cells().sort_values("key")[["key", "status", "ap", "roc_auc"]].reset_index(drop=True)
              for p in (a, b)]
-    preds = [read_predictions(p).sort_values(["key", "row_index"]).reset_index(drop=True) for p in (a, b)]
+    preds = [store_reader(p).predictions().sort_values(["key", "row_index"]).reset_index(drop=True) for p in (a, b)]
     return cells[0].equals(cells[1]) and preds[0].equals(preds[1])

@@ -17,7 +17,7 @@ from imbench.analysis.results_frame import build_frame
 from imbench.analysis.outputs import board_title, display_board
 from imbench.analysis.posthoc_effect import posthoc_effects
 from perf.fake_store import write_fake_store
-from imbench.benchmarks.store.database import store_path
+from imbench.benchmarks.store.schema import store_path
 from imbench.foundation.metrics import UnknownMetricError
 from imbench.analysis.board_notes import board_notes
 from imbench.foundation.names import UnknownNameError

@@ -27,7 +27,7 @@ import pytest
 from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.store.lock import RunLock
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import store_path
+from imbench.benchmarks.store.schema import store_path
 from tests.helpers import ROOT, store_fingerprint
 from tests.helpers.cli_fork import run_cli_forked
 

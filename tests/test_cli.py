@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from imbench.benchmarks.store.database import read_cells, read_predictions, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import store_path
 from tests.helpers import ROOT, TINY_GRID, run_cli
 
 
@@ -16,13 +17,13 @@ def test_smoke_grid_end_to_end(tmp_path: Path) -> None:
     done = run_cli("run", "benchmarks/smoke.toml", "-j", "2", "--results", str(results))
     assert done.returncode == 0, done.stderr
     assert "Leaderboard by ap" in done.stdout and "class-weight" in done.stdout
-    cells = read_cells(results)
+    cells = store_reader(results).cells()
     assert set(cells["status"]) <= {"ok", "skipped"}
     assert (cells["status"] == "ok").mean() > 0.9
     ok = cells[cells["status"] == "ok"]
     assert ok["ap"].between(0, 1).all() and (ok["ap"] >= ok["prevalence"] - 0.2).all()
     # every ok cell has exactly its test fold's predictions
-    preds = read_predictions(results)
+    preds = store_reader(results).predictions()
     assert preds.groupby("key").size().sum() == len(preds)
     assert set(preds["key"]) == set(ok["key"])
 
@@ -88,7 +89,7 @@ def test_bad_input_leaves_existing_results_untouched(tmp_path: Path) -> None:
                                             'strategies = ["none"]'))
     results = tmp_path / "r"
     assert run_cli("run", str(grid), "--results", str(results), "--no-progress").returncode == 0
-    before_cells = read_cells(results)
+    before_cells = store_reader(results).cells()
     before_hash = hashlib.sha256(store_path(results).read_bytes()).hexdigest()
     for text in (TINY_GRID.replace("seed = 7", "seed = 8"), TINY_GRID.replace('"smote"', '"smoet"')):
         out = run_cli("run", str(_bad(tmp_path, text)), "--results", str(results))
@@ -100,7 +101,7 @@ def test_bad_input_leaves_existing_results_untouched(tmp_path: Path) -> None:
     assert out.returncode == 2 and "unknown metric 'pr_auc': it is stored as 'ap'" in out.stderr
     out = run_cli("leaderboard", str(results), "--metric", "recall_at_precision0.85")
     assert out.returncode == 2 and "did you mean 'recall_at_precision0.8'" in out.stderr
-    pd.testing.assert_frame_equal(before_cells, read_cells(results))
+    pd.testing.assert_frame_equal(before_cells, store_reader(results).cells())
     assert hashlib.sha256(store_path(results).read_bytes()).hexdigest() == before_hash
 
 

@@ -17,7 +17,7 @@ import imbench.benchmarks.execution.dask_backend as dask_backend
 from imbench.benchmarks.execution.backends import BackendError
 from imbench.benchmarks.spec.grid import load_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells, read_predictions
+from imbench.benchmarks.store.reader import store_reader
 from tests.helpers import ROOT, comparable, run_cli
 
 
@@ -78,13 +78,13 @@ def test_hanging_and_worker_killing_cells_on_dask(tmp_path: Path, monkeypatch: p
                       "--timeout", "3", "--results", str(tmp_path / "dask"), "--no-progress", "--plugins", str(plugins))
     assert out.returncode == 0, out.stderr
     assert "6 cells, 0 already stored, ran 6: 2 crashed, 2 ok, 2 timeout" in out.stderr
-    cells = read_cells(tmp_path / "dask").set_index("label")
+    cells = store_reader(tmp_path / "dask").cells().set_index("label")
     assert (cells.loc["test-hang", "message"] == "cell exceeded its time limit of 3 s").all()
     # how the worker ended comes from its nanny's log; on a loaded machine the line may come too late
     how = ("exited with code 3", "died (its nanny's log says how)")
     prefix = "its worker died on each of 2 attempts; last: the worker process "
     assert cells.loc["test-crash", "message"].isin([prefix + h for h in how]).all(), cells.loc["test-crash", "message"]
-    assert set(read_predictions(tmp_path / "dask")["key"]) == set(cells.loc["none", "key"])
+    assert set(store_reader(tmp_path / "dask").predictions()["key"]) == set(cells.loc["none", "key"])
 
 
 def test_unreachable_scheduler_is_a_clear_error(tiny_grid_file: Path, tmp_path: Path,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imbench.benchmarks.store.database import read_cells, read_predictions
+from imbench.benchmarks.store.reader import store_reader
 from tests.helpers import ROOT, run_cli
 
 PLUGINS = str(ROOT / "tests" / "plugins_faults")
@@ -31,7 +31,7 @@ def test_every_fault_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> None:
             "--no-progress", "--plugins", PLUGINS]
     out = run_cli(*args)
     assert out.returncode == 0, out.stderr
-    cells = read_cells(results)
+    cells = store_reader(results).cells()
     status = cells.groupby("label")["status"].agg(lambda s: sorted(set(s)))
     assert status.to_dict() == {"none": ["ok"], "test-raise": ["error"], "test-crash": ["crashed"],
                                 "test-kill": ["crashed"], "test-hang": ["timeout"], "test-oom-python": ["oom"],
@@ -47,7 +47,7 @@ def test_every_fault_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> None:
     peaks = oom["extra"].map(json.loads)
     assert all(p["memory_limit_mb"] == 250 and p["peak_mb"] > 250 for p in peaks)
     # no fabricated predictions for failed cells
-    assert set(read_predictions(results)["key"]) == set(cells.loc[cells["status"] == "ok", "key"])
+    assert set(store_reader(results).predictions()["key"]) == set(cells.loc[cells["status"] == "ok", "key"])
 
     # failures are retried on the next run, successes are not, and `oom` cells only under a higher limit
     again = run_cli(*args)
@@ -60,7 +60,7 @@ def test_every_fault_is_a_row_and_the_grid_goes_on(tmp_path: Path) -> None:
                      "--plugins", PLUGINS)
     assert raised.returncode == 0, raised.stderr
     assert "0 already stored, ran 4: 4 oom" in raised.stderr
-    assert read_cells(results).query("status == 'oom'")["message"].str.endswith("limit of 300 MiB").all()
+    assert store_reader(results).cells().query("status == 'oom'")["message"].str.endswith("limit of 300 MiB").all()
 
 def test_sequential_backend_names_the_cell_that_killed_the_process(tmp_path: Path) -> None:
     grid = tmp_path / "crash.toml"

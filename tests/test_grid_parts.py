@@ -14,7 +14,8 @@ from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.store.merge import merge_stores
 from imbench.benchmarks.spec.parts import GridPart, PartError, in_shard, parse_shard, select_part, split_patterns
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import StoreError, read_cells, read_meta, read_predictions, read_runs, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import StoreError, store_path
 from tests.helpers import TINY_GRID, comparable, run_cli
 
 GRID = TINY_GRID.replace('"random-under", "smote"', '"random-under", {name = "smote", k_neighbors = [3, 5]}')
@@ -72,11 +73,11 @@ def test_three_shards_merged_equal_one_run(whole: Path, tmp_path: Path) -> None:
     for i in (1, 2, 3):
         shards.append(tmp_path / f"shard{i}")
         summary = run_grid(grid, shards[-1], backend="sequential", part=GridPart(shard=(i, 3)))
-        assert summary.total == len(read_cells(shards[-1])) < len(read_cells(whole))
-        assert read_meta(shards[-1])["expected_cells"] == len(read_cells(whole))  # a shard says it is partial
+        assert summary.total == len(store_reader(shards[-1]).cells()) < len(store_reader(whole).cells())
+        assert store_reader(shards[-1]).meta()["expected_cells"] == len(store_reader(whole).cells())  # a shard says it is partial
     merged = tmp_path / "merged"
     summary = merge_stores(merged, shards)
-    assert summary.cells == len(read_cells(whole)) and summary.runs == 3 and summary.duplicates == 0
+    assert summary.cells == len(store_reader(whole).cells()) and summary.runs == 3 and summary.duplicates == 0
     for shard in shards:  # the inputs were read as they are: nothing created next to them
         assert sorted(p.name for p in shard.iterdir()) == ["imbench.lock", "imbench.sqlite"]
     a_cells, a_preds = comparable(whole)
@@ -84,12 +85,12 @@ def test_three_shards_merged_equal_one_run(whole: Path, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(a_cells, b_cells)
     pd.testing.assert_frame_equal(a_preds, b_preds)
     # every run kept, with its part, and each cell points to the run that fitted it
-    runs = read_runs(merged)
+    runs = store_reader(merged).runs()
     assert [r["spec"]["part"] for r in runs] == [{"shard": f"{i}/3"} for i in (1, 2, 3)]
-    cells = read_cells(merged).set_index("key")
+    cells = store_reader(merged).cells().set_index("key")
     for run, shard in zip(runs, shards):
-        assert set(cells.index[cells["run_id"] == run["id"]]) == set(read_cells(shard)["key"])
-    meta = read_meta(merged)
+        assert set(cells.index[cells["run_id"] == run["id"]]) == set(store_reader(shard).cells()["key"])
+    meta = store_reader(merged).meta()
     assert meta["expected_cells"] == len(cells) and meta["spec"] == grid.to_dict()
     # a resume of the merged store has nothing to do
     assert sum(run_grid(grid, merged, backend="sequential").counts.values()) == 0
@@ -104,10 +105,10 @@ def test_merge_prefers_a_final_copy_and_never_duplicates(whole: Path, tmp_path: 
         conn.execute("DELETE FROM predictions WHERE key = ?", (key,))
     merged = tmp_path / "merged"
     summary = merge_stores(merged, [failed, whole])
-    assert summary.cells == len(read_cells(whole)) and summary.duplicates == len(read_cells(whole))
-    cells = read_cells(merged).set_index("key")
+    assert summary.cells == len(store_reader(whole).cells()) and summary.duplicates == len(store_reader(whole).cells())
+    cells = store_reader(merged).cells().set_index("key")
     assert cells.at[key, "status"] == "ok"
-    assert set(read_predictions(merged)["key"]) == set(cells.index)
+    assert set(store_reader(merged).predictions()["key"]) == set(cells.index)
 
 
 def test_merge_refuses_other_package_versions_and_other_data(whole: Path, tmp_path: Path) -> None:
@@ -141,13 +142,13 @@ def test_subsets_into_one_store_equal_one_run(whole: Path, tmp_path: Path) -> No
     results = tmp_path / "parts"
     run_grid(grid, results, backend="sequential", part=GridPart(strategies=("smote",)))
     run_grid(grid, results, backend="sequential", part=GridPart(strategies=("none", "class-weight")))
-    assert read_meta(results)["expected_cells"] > len(read_cells(results))
+    assert store_reader(results).meta()["expected_cells"] > len(store_reader(results).cells())
     run_grid(grid, results, backend="sequential", part=GridPart(strategies=("random-*",)))
     a_cells, a_preds = comparable(whole)
     b_cells, b_preds = comparable(results)
     pd.testing.assert_frame_equal(a_cells, b_cells)
     pd.testing.assert_frame_equal(a_preds, b_preds)
-    assert [r["spec"]["part"] for r in read_runs(results)] == [{"strategies": "smote"},
+    assert [r["spec"]["part"] for r in store_reader(results).runs()] == [{"strategies": "smote"},
                                                                {"strategies": "none,class-weight"},
                                                                {"strategies": "random-*"}]
 
@@ -159,7 +160,7 @@ def test_run_parts_from_the_command_line(tmp_path: Path) -> None:
     out = run_cli("run", str(grid), "--results", str(results), "--datasets", "glass1", "--strategies", "none,smote",
                   "--shard", "1/2", "--no-progress")
     assert out.returncode == 0, out.stderr
-    cells = read_cells(results)
+    cells = store_reader(results).cells()
     assert set(cells["dataset"]) == {"keel:glass1"} and set(cells["strategy"]) == {"none", "smote"}
     assert all(in_shard(key, (1, 2)) for key in cells["key"])
     assert f"{len(cells)} cells, 0 already stored, ran {len(cells)}" in out.stderr
@@ -179,13 +180,13 @@ def test_the_python_api_runs_shards_with_a_memory_limit(whole: Path, tmp_path: P
     grid = tmp_path / "tiny.toml"
     grid.write_text(GRID)
     first = api.run(grid, results=tmp_path / "r", shard="1/2", memory="2GB")
-    assert 0 < first.summary.total < len(read_cells(whole))
+    assert 0 < first.summary.total < len(store_reader(whole).cells())
     api.run(grid, results=tmp_path / "r", shard="2/2", memory=2048)
     cells, preds = comparable(tmp_path / "r")
     expected_cells, expected_preds = comparable(whole)
     pd.testing.assert_frame_equal(cells, expected_cells)
     pd.testing.assert_frame_equal(preds, expected_preds)
-    parts = [json.dumps(run["spec"].get("part")) for run in read_runs(tmp_path / "r")]
+    parts = [json.dumps(run["spec"].get("part")) for run in store_reader(tmp_path / "r").runs()]
     assert any("1/2" in p or "[1, 2]" in p for p in parts) and len(parts) == 2
 
 

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from imbench.benchmarks.spec.cv import fold_indices
 from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells
+from imbench.benchmarks.store.reader import store_reader
 from imbench.datasets import Dataset, register_source
 from imbench.strategies import register_strategy
 from imbench.strategies.resampling import SamplerStrategy
@@ -65,7 +65,7 @@ def test_sampler_sees_training_rows_only(tmp_path: Path) -> None:
     """)
     SEEN.clear()
     run_grid(grid, tmp_path / "run", backend="sequential")
-    cells = read_cells(tmp_path / "run")
+    cells = store_reader(tmp_path / "run").cells()
     assert (cells["status"] == "ok").all() and len(cells) == 8
     y = _leak_dataset("leaktest:ids").y
     expected = [fold_indices(y, 4, 2, grid.seed, "leaktest:ids", r, f) for r in range(2) for f in range(4)]

@@ -18,7 +18,7 @@ import pytest
 from imbench.benchmarks.spec.grid import load_grid
 from imbench.benchmarks.execution.run_folder import OWNER_FILE, PREFIX, remove_stale
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import store_path
+from imbench.benchmarks.store.schema import store_path
 from tests.helpers import comparable
 
 

@@ -16,7 +16,7 @@ from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.spec.parts import GridPart
 from imbench.benchmarks.planning.plan import STARTUP_SECONDS, Plan, make_plan, run_probe
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells
+from imbench.benchmarks.store.reader import store_reader
 from tests.helpers import ROOT, TINY_GRID
 from tests.helpers.cli_fork import run_cli_forked
 
@@ -29,7 +29,7 @@ def test_the_plan_counts_what_the_run_does(tmp_path) -> None:  # type: ignore[no
     plan = make_plan(grid)
     assert len(plan.cells) == plan.grid_cells == len(enumerate_cells(grid).cells) == 90
     summary = run_grid(grid, tmp_path / "r", backend="sequential")
-    cells = read_cells(tmp_path / "r").set_index("key")
+    cells = store_reader(tmp_path / "r").cells().set_index("key")
     predicted = set(plan.cells.loc[plan.cells["skipped"], "key"])
     assert predicted == set(cells.index[cells["status"] == "skipped"]) and len(predicted) == 18
     assert summary.counts["ok"] == int(plan.cells["fits"].sum()) == 72

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imbench.benchmarks.store.database import read_cells
+from imbench.benchmarks.store.reader import store_reader
 from imbench.foundation.plugins import load_plugin_file
 from tests.helpers import ROOT, run_cli
 from tests.helpers import fitted_depends_on_test_rows, check_probabilities, first_fit
@@ -49,7 +49,7 @@ def test_readme_example_runs_from_a_plugin_directory(tmp_path: Path) -> None:
     out = run_cli("run", str(grid), "-j", "2", "--results", str(tmp_path / "r"), "--no-progress",
                   "--plugins", str(plugins))
     assert out.returncode == 0, out.stderr
-    cells = read_cells(tmp_path / "r")
+    cells = store_reader(tmp_path / "r").cells()
     mine = cells[cells["strategy"] == "under-then-weight"]
     # a model it does not support is never enumerated, and the run says so
     assert len(mine) == 2 * 1 * 2 * 3 and set(mine["model"]) == {"logreg"}
@@ -182,7 +182,7 @@ def test_installed_package_plugs_in_through_entry_points(tmp_path: Path) -> None
     assert len(warnings) == 1 and warnings[0].endswith(
         "imbench: plugin imbench_toy_plugin.broken (entry point 'broken' in imbench.strategies) disabled: "
         "ModuleNotFoundError: No module named 'a_module_that_does_not_exist'")
-    cells = read_cells(tmp_path / "r")
+    cells = store_reader(tmp_path / "r").cells()
     assert len(cells) == 1 * 2 * 2 * 3 and set(cells["status"]) == {"ok"}  # workers found the plugin too
     toy = cells[(cells["strategy"] == "toy-under") & (cells["model"] == "toy-tree")]
     assert len(toy) == 3 and (toy["ap"] > 2 * toy["prevalence"]).all()

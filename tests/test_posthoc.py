@@ -16,14 +16,8 @@ from imbench.benchmarks.spec.cells import Cell, enumerate_cells
 from imbench.benchmarks.spec.cv import fold_indices
 from imbench.benchmarks.spec.grid import GridError, ModelConfig, StrategyConfig, parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import (
-    StoreError,
-    read_cells,
-    read_derived,
-    read_derived_probabilities,
-    read_inner_predictions,
-    read_predictions,
-)
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import StoreError
 from imbench.datasets import load_dataset
 from imbench.foundation.hashing import derive_seed
 from imbench.foundation.metrics import threshold_metrics
@@ -147,7 +141,7 @@ def test_every_cell_is_one_plus_k_fits_whatever_the_steps(counting: Path, tmp_pa
     counting.unlink()
     run_grid(_grid(ALL_STEPS), tmp_path / "many", n_jobs=2)
     assert _fits(counting) == one  # nine steps cost no extra fit
-    derived = read_derived(tmp_path / "many")
+    derived = store_reader(tmp_path / "many").derived()
     assert len(derived) == 12 * 8 + 6  # 8 steps each, `prior` only on random-under
     assert set(derived["status"]) == {"ok"}
 
@@ -158,21 +152,21 @@ def test_adding_inner_folds_and_steps_to_a_finished_store(counting: Path, tmp_pa
     results = tmp_path / "r"
     run_grid(_grid(["none"]), results, n_jobs=2)
     assert _fits(counting) == 12
-    before = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
-    cells_before = read_cells(results).set_index("key")
+    before = store_reader(results).predictions().sort_values(["key", "row_index"]).reset_index(drop=True)
+    cells_before = store_reader(results).cells().set_index("key")
     counting.unlink()
     summary = run_grid(_grid(["none", "threshold:f1"]), results, n_jobs=2)
     assert _fits(counting) == 12 * 3 and summary.inner_only == 12
-    after = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
+    after = store_reader(results).predictions().sort_values(["key", "row_index"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(before, after)
-    cells_after = read_cells(results).set_index("key")
+    cells_after = store_reader(results).cells().set_index("key")
     pd.testing.assert_series_equal(cells_before["ap"], cells_after["ap"])
     assert (cells_after["inner_folds"] == 3).all()
     counting.unlink()
     summary = run_grid(_grid(["none", "threshold:f1", "calibrate:sigmoid", "prior"]), results, n_jobs=2)
     assert _fits(counting) == 0 and sum(summary.counts.values()) == 0
     assert summary.derived_from_store == {"ok": 12 + 6}
-    assert len(read_derived(results)) == 12 * 2 + 6
+    assert len(store_reader(results).derived()) == 12 * 2 + 6
 
 
 def test_inner_folds_of_another_k_are_refused(counting: Path, tmp_path: Path) -> None:
@@ -195,10 +189,10 @@ def derived_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_thresholds_are_an_exact_search_on_the_stored_inner_predictions(derived_store: Path) -> None:
-    cells = read_cells(derived_store).set_index("key")
-    derived = read_derived(derived_store)
-    inner = read_inner_predictions(derived_store)
-    test = read_predictions(derived_store)
+    cells = store_reader(derived_store).cells().set_index("key")
+    derived = store_reader(derived_store).derived()
+    inner = store_reader(derived_store).inner_predictions()
+    test = store_reader(derived_store).predictions()
     checked = 0
     for row in derived[derived["posthoc"].str.startswith("threshold")].itertuples(index=False):
         objective, _, level = row.posthoc.removeprefix("threshold:").replace(">=", "=").partition("=")
@@ -225,21 +219,21 @@ def test_thresholds_are_an_exact_search_on_the_stored_inner_predictions(derived_
 
 
 def test_sigmoid_keeps_the_ranking_isotonic_does_not(derived_store: Path) -> None:
-    derived = read_derived(derived_store)
+    derived = store_reader(derived_store).derived()
     assert derived.loc[derived["posthoc"] == "calibrate:sigmoid", "ap"].isna().all()
     assert derived.loc[derived["posthoc"] == "calibrate:sigmoid", "brier"].notna().all()
     assert derived.loc[derived["posthoc"] == "calibrate:isotonic", "ap"].notna().all()
 
 
 def test_prior_correction_uses_the_recorded_training_prior(derived_store: Path) -> None:
-    cells = read_cells(derived_store)
+    cells = store_reader(derived_store).cells()
     over = cells[cells["strategy"] == "random-over"]
     assert (over["prior_rule"] == "measured").all() and np.allclose(over["training_prior"], 0.5, atol=0.01)
     assert (cells.loc[cells["strategy"] == "none", "prior_rule"] == "data").all()
-    corrected = read_derived_probabilities(derived_store, "prior")
+    corrected = store_reader(derived_store).derived_probabilities("prior")
     assert set(corrected) == set(over["key"])  # `prior` is derived for random-over only
-    inner = read_inner_predictions(derived_store)
-    test = read_predictions(derived_store)
+    inner = store_reader(derived_store).inner_predictions()
+    test = store_reader(derived_store).predictions()
     for row in over.itertuples(index=False):
         proba = test.loc[test["key"] == row.key, "proba"].to_numpy()
         train_prior = float(np.mean(inner[row.key].y_true))
@@ -253,8 +247,8 @@ def test_derived_calibration_is_calibrated_classifier_cv_without_ensemble(derive
     """The stored derived probabilities equal scikit-learn's CalibratedClassifierCV(ensemble=False) fitted
     on the training fold with the same inner folds (to 1e-9): the runner's inner fits are its
     cross-validation, and its final model is the refit."""
-    cells = read_cells(derived_store)
-    calibrated = read_derived_probabilities(derived_store, f"calibrate:{method}")
+    cells = store_reader(derived_store).cells()
+    calibrated = store_reader(derived_store).derived_probabilities(f"calibrate:{method}")
     data = load_dataset("keel:glass1")
     for row in cells[(cells["dataset"] == "keel:glass1") & (cells["strategy"] == "none")].itertuples(index=False):
         train, test = fold_indices(data.y, 3, 1, 3, "keel:glass1", row.repeat, row.fold)

@@ -15,7 +15,7 @@ import pytest
 from imbench.analysis.budget import Budget, BudgetResult, budget_table, run_budget
 from imbench.analysis.costs import Costs, fold_costs
 from imbench.analysis.folds import load_folds
-from imbench.benchmarks.store.database import read_cells, read_derived, read_inner_predictions, read_predictions
+from imbench.benchmarks.store.reader import store_reader
 from imbench import api
 from tests.helpers import ROOT, run_cli
 
@@ -58,7 +58,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_chance_rows_in_the_run_and_its_leaderboard(store: tuple[Path, Path]) -> None:
     results, _ = store
-    cells = read_cells(results)
+    cells = store_reader(results).cells()
     chance = cells[cells["model"].isin(["prior", "random"])]
     assert set(chance["strategy"]) == {"none"} and set(chance["family"]) == {"baseline"}
     assert (chance["degenerate"] == "").all()  # a constant is what `prior` is for
@@ -73,10 +73,10 @@ def test_chance_rows_in_the_run_and_its_leaderboard(store: tuple[Path, Path]) ->
 
 def test_expected_cost_and_threshold_cost_equal_hand_computations(store: tuple[Path, Path]) -> None:
     results, _ = store
-    cells = read_cells(results)
-    derived = read_derived(results)
+    cells = store_reader(results).cells()
+    derived = store_reader(results).derived()
     key = cells[(cells["model"] == "logreg") & (cells["label"] == "none")]["key"].iloc[0]
-    inner = read_inner_predictions(results, [key])[key]
+    inner = store_reader(results).inner_predictions([key])[key]
     # threshold:cost=20 by hand: every distinct inner score (and "no alert"), lowest FP + 20·FN, fewest alerts
     y, s = np.asarray(inner.y_true), np.asarray(inner.proba)
     candidates = [math.inf, *sorted(set(s), reverse=True)]
@@ -85,7 +85,7 @@ def test_expected_cost_and_threshold_cost_equal_hand_computations(store: tuple[P
     stored = derived[(derived["key"] == key) & (derived["posthoc"] == "threshold:cost=20")]["threshold"].iloc[0]
     assert stored == pytest.approx(chosen)
     # expected cost at the deployed threshold and at the Bayes threshold, by hand on the test predictions
-    test = read_predictions(results, [key])
+    test = store_reader(results).predictions([key])
     yt, pt = test["y_true"].to_numpy(), test["proba"].to_numpy()
 
     def cost(threshold: float) -> float:

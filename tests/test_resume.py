@@ -15,7 +15,8 @@ from sklearn.metrics import roc_auc_score
 
 from imbench.benchmarks.spec.grid import load_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells, read_datasets, read_inner_predictions, read_predictions, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import store_path
 from tests.helpers import comparable
 
 
@@ -37,7 +38,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tiny_grid_file: Path, tmp
 
     with pytest.raises(Interrupt):
         run_grid(grid, tmp_path / "resumed", n_jobs=1, on_result=stop_after_ten)
-    assert len(read_cells(tmp_path / "resumed")) == 10
+    assert len(store_reader(tmp_path / "resumed").cells()) == 10
     summary = run_grid(grid, tmp_path / "resumed", n_jobs=1)
     assert summary.already_done == 10
     assert sum(summary.counts.values()) == summary.total - 10
@@ -85,7 +86,7 @@ def test_kill_9_mid_run_then_resume_equals_uninterrupted(tiny_grid_file: Path, t
     os.killpg(proc.pid, signal.SIGKILL)  # the client and its workers, mid-write
     proc.wait()
     partial = _stored_count(killed)
-    assert 0 < partial < len(read_cells(tmp_path / "straight"))
+    assert 0 < partial < len(store_reader(tmp_path / "straight").cells())
     run_grid(grid, killed, n_jobs=1)
     a_cells, a_preds = comparable(tmp_path / "straight")
     b_cells, b_preds = comparable(killed)
@@ -100,12 +101,12 @@ def test_inner_folds_store_training_fold_oof_predictions(tiny_grid_file: Path, t
     grid = load_grid(grid_file)
     assert grid.inner_folds == 3
     run_grid(grid, tmp_path / "r", n_jobs=1)
-    cells = read_cells(tmp_path / "r")
+    cells = store_reader(tmp_path / "r").cells()
     ok = cells[cells["status"] == "ok"]
-    inner = read_inner_predictions(tmp_path / "r")
-    test = read_predictions(tmp_path / "r")
+    inner = store_reader(tmp_path / "r").inner_predictions()
+    test = store_reader(tmp_path / "r").predictions()
     assert set(inner) == set(ok["key"]) and (ok["inner_folds"] == 3).all()
-    n_rows = read_datasets(tmp_path / "r").set_index("name")["n"]
+    n_rows = store_reader(tmp_path / "r").datasets().set_index("name")["n"]
     for key, dataset in ok[["key", "dataset"]].itertuples(index=False):
         own = inner[key]
         test_rows = test.loc[test["key"] == key, "row_index"].to_numpy()

@@ -11,7 +11,7 @@ import pytest
 
 from imbench.benchmarks.spec.grid import load_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells
+from imbench.benchmarks.store.reader import store_reader
 from imbench.strategies import TrainingContext, get_model, get_strategy
 from imbench.strategies.preprocessing import MAX_ONEHOT_LEVELS
 
@@ -122,7 +122,7 @@ def test_grid_with_categoricals_runs_every_model_and_strategy(tmp_path: Path, mo
     grid_file.write_text(GRID.format(csv="d.csv", models=json.dumps(models), strategies=json.dumps(strategies)))
     grid = load_grid(grid_file)
     run_grid(grid, tmp_path / "results", backend="sequential")
-    cells = read_cells(tmp_path / "results")
+    cells = store_reader(tmp_path / "results").cells()
     assert len(cells) == len(models) * len(strategies) * 2
     assert set(cells["status"]) == {"ok"}, cells.loc[cells["status"] != "ok", ["model", "strategy", "message"]]
     by_model = cells[cells["strategy"] == "none"].groupby("model")["roc_auc"].mean()

@@ -11,7 +11,8 @@ import pytest
 
 from imbench.benchmarks.spec.grid import GridError, load_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells, read_datasets, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import store_path
 from imbench.datasets import DatasetError, load_dataset, resolve_name
 from tests.helpers import run_cli
 
@@ -138,9 +139,9 @@ def test_grid_file_entry_relative_to_grid_runs_in_workers(tmp_path: Path) -> Non
     grid = load_grid(grid_file)
     assert grid.datasets == [f"file:{csv}[target=churned,positive=yes,categorical=[region],drop=[id]]"]
     run_grid(grid, tmp_path / "results", n_jobs=2)  # loky workers load the file by its canonical name
-    cells = read_cells(tmp_path / "results")
+    cells = store_reader(tmp_path / "results").cells()
     assert len(cells) == 6 and set(cells["status"]) == {"ok"}
-    stored = read_datasets(tmp_path / "results").set_index("name").loc[grid.datasets[0]]
+    stored = store_reader(tmp_path / "results").datasets().set_index("name").loc[grid.datasets[0]]
     assert stored["n_pos"] == 12 and stored["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
 
 

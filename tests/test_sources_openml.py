@@ -13,7 +13,7 @@ import pytest
 from imbench.benchmarks.spec.cv import fold_indices
 from imbench.benchmarks.spec.grid import GridError, parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells, read_predictions
+from imbench.benchmarks.store.reader import store_reader
 from imbench.datasets import DatasetError, expand_names, list_datasets, load_dataset, resolve_name
 from imbench.datasets import registry
 from imbench.datasets.openml_source import dataset_dir, local_suites, task_split
@@ -150,9 +150,9 @@ def test_task_splits_are_used_end_to_end(fake_openml: FakeOpenML, monkeypatch: p
         np.testing.assert_array_equal(got_train, train)
         np.testing.assert_array_equal(got_test, test)
     run_grid(grid, tmp_path / "results", backend="sequential")
-    cells = read_cells(tmp_path / "results")
+    cells = store_reader(tmp_path / "results").cells()
     assert len(cells) == 12 and set(cells["status"]) == {"ok"}
-    predictions = read_predictions(tmp_path / "results").merge(cells[["key", "repeat", "fold"]], on="key")
+    predictions = store_reader(tmp_path / "results").predictions().merge(cells[["key", "repeat", "fold"]], on="key")
     for (repeat, fold), rows in predictions.groupby(["repeat", "fold"]):
         expected = np.sort(served[repeat * 3 + fold][1])
         for _, per_cell in rows.groupby("key"):

@@ -78,12 +78,12 @@ n_repeats = 1
 def test_workers_regenerate_identical_data_from_the_name(tmp_path, n: int) -> None:
     from imbench.benchmarks.spec.grid import parse_grid
     from imbench.benchmarks.runner import run_grid
-    from imbench.benchmarks.store.database import read_cells, read_predictions
+    from imbench.benchmarks.store.reader import store_reader
 
     grid = parse_grid(SCALE_GRID.format(n=n), "scale.toml")
     run_grid(grid, tmp_path / "r", n_jobs=2)  # loky workers get the name only and rebuild the data
-    assert set(read_cells(tmp_path / "r")["status"]) == {"ok"}
-    predictions = read_predictions(tmp_path / "r")
+    assert set(store_reader(tmp_path / "r").cells()["status"]) == {"ok"}
+    predictions = store_reader(tmp_path / "r").predictions()
     _, y = generate(params(grid.datasets[0]))
     assert len(predictions) == n and predictions["row_index"].nunique() == n
     np.testing.assert_array_equal(predictions["y_true"].to_numpy(), y[predictions["row_index"].to_numpy()])

@@ -12,7 +12,8 @@ import pytest
 
 from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import StoreError, read_cells, read_datasets, read_runs, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import StoreError, store_path
 from tests.helpers import run_cli
 
 FILE_GRID = """\
@@ -37,16 +38,16 @@ def test_each_cell_and_run_says_what_it_is(tmp_path: Path) -> None:
     _write_csv(data, 200)
     results = tmp_path / "r"
     run_grid(parse_grid(FILE_GRID.format(path=data)), results, backend="sequential")
-    cells = read_cells(results)
+    cells = store_reader(results).cells()
     assert dict(zip(cells["strategy"], cells["family"])) == {"none": "none", "random-under": "undersampling"}
     assert not cells["anti_pattern"].any()
     under = cells[cells["strategy"] == "random-under"]
     assert (under["prior_rule"] == "measured").all() and np.allclose(under["training_prior"], 0.5, atol=0.02)
     none = cells[cells["strategy"] == "none"]
     assert (none["prior_rule"] == "data").all() and none["training_prior"].between(0.1, 0.3).all()
-    fingerprint = read_datasets(results)["fingerprint"].iloc[0]
+    fingerprint = store_reader(results).datasets()["fingerprint"].iloc[0]
     assert len(fingerprint) == 64 and (cells["fingerprint"] == fingerprint).all()
-    run = read_runs(results)[0]
+    run = store_reader(results).runs()[0]
     assert run["spec"]["name"] == "file" and run["finished_at"] and run["pid"] > 0
     packages = run["environment"]["packages"]
     assert packages["imbench"] and packages["scikit-learn"]
@@ -60,12 +61,12 @@ def test_a_dataset_that_changed_is_refused_on_resume(tmp_path: Path) -> None:
     grid = tmp_path / "grid.toml"
     grid.write_text(FILE_GRID.format(path=data))
     assert run_cli("run", str(grid), "--results", str(results), "--no-progress").returncode == 0
-    before = read_cells(results)
+    before = store_reader(results).cells()
     _write_csv(data, 300, seed=1)  # same name, other rows
     out = run_cli("run", str(grid), "--results", str(results), "--no-progress")
     assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
     assert "dataset 'file:" in out.stderr and "changed since its cells were stored" in out.stderr
-    pd.testing.assert_frame_equal(read_cells(results), before)  # nothing stored changed
+    pd.testing.assert_frame_equal(store_reader(results).cells(), before)  # nothing stored changed
     _write_csv(data, 200)  # restored: the same content resumes (nothing to do)
     again = run_cli("run", str(grid), "--results", str(results), "--no-progress")
     assert again.returncode == 0 and "ran 0" in again.stderr
@@ -88,7 +89,7 @@ def test_a_schema_1_store_is_refused_in_one_line(tmp_path: Path) -> None:
         assert "schema 1" in out.stderr and "schema 2" in out.stderr and "Traceback" not in out.stderr
     assert store_path(results).read_bytes() == before
     with pytest.raises(StoreError, match="no migration"):
-        read_cells(results)
+        store_reader(results).cells()
 
 
 TINY_BALANCED = """\
@@ -108,7 +109,7 @@ def test_a_constant_prediction_is_flagged_and_the_opt_in_rule_is_recorded(tmp_pa
     opt-in rule `small_sets = "scale"` lets it split, and each cell records what it used."""
     results = tmp_path / "r"
     run_grid(parse_grid(TINY_BALANCED), results, backend="sequential")
-    cells = read_cells(results).set_index("model")
+    cells = store_reader(results).cells().set_index("model")
     plain, scaled = cells.loc[["lightgbm"]], cells.loc[["lightgbm[small_sets=scale]"]]
     assert (plain["status"] == "ok").all()
     assert plain["degenerate"].str.contains("single value on the test fold").all()
@@ -117,3 +118,47 @@ def test_a_constant_prediction_is_flagged_and_the_opt_in_rule_is_recorded(tmp_pa
     assert all(rule.startswith("min_child_samples 20 → 1 for 12 training rows") for rule in rules), rules
     assert scaled["ap"].gt(plain["ap"].mean()).mean() >= 2 / 3
     assert {json.loads(e).get("model_options", {}).get("small_sets") for e in scaled["extra"]} == {"scale"}
+
+
+def test_a_leaderboard_and_its_folds_open_the_store_once(tmp_path: Path) -> None:
+    """One reader per command: the board reads cells, derived results, datasets and predictions and
+    the fold analyses read them again, all through one connection checked once; a write to the store
+    makes the next read open a new one."""
+    import imbench
+    from imbench.analysis.folds import load_folds
+    from imbench.benchmarks.store.reader import StoreReader, forget_reader
+
+    data = tmp_path / "data.csv"
+    _write_csv(data, 200)
+    results = tmp_path / "r"
+    run_grid(parse_grid(FILE_GRID.format(path=data)), results, backend="sequential")
+    forget_reader(results)
+    before = StoreReader.opened
+    imbench.leaderboard(results)
+    load_folds(results)
+    assert StoreReader.opened - before == 1
+    first = store_reader(results)
+    run_grid(parse_grid(FILE_GRID.format(path=data).replace('"random-under"]', '"random-under", "class-weight"]')),
+             results, backend="sequential")
+    assert store_reader(results) is not first and len(store_reader(results).cells()) == 9
+
+
+def test_every_sql_statement_is_in_the_store_room() -> None:
+    """The store's room (benchmarks/store) is the only code that talks SQL or opens SQLite."""
+    import ast
+
+    from tests.helpers import ROOT
+
+    found = []
+    for room in ("foundation", "datasets", "strategies", "benchmarks", "analysis", "imbench"):
+        for path in sorted((ROOT / room).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if relative.parts[:2] == ("benchmarks", "store") or "tools" in relative.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany", "executescript",
+                                                                     "read_sql", "read_sql_query", "connect"):
+                    owner = ast.unparse(node.value)
+                    if node.attr != "connect" or owner == "sqlite3":
+                        found.append(f"{relative}:{node.lineno} {owner}.{node.attr}")
+    assert found == []

@@ -21,7 +21,8 @@ from imbench.benchmarks.spec.grid import load_grid, parse_grid
 from imbench.benchmarks.store.lock import RunLock, StoreBusyError, run_in_progress
 from imbench.benchmarks.runner import run_grid
 from imbench.benchmarks.store.spec_union import union_spec
-from imbench.benchmarks.store.database import read_cells, read_meta, read_runs, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import store_path
 from imbench.foundation.plugins import load_plugin_dirs
 from tests.helpers import ROOT, TINY_GRID, comparable, run_cli, store_fingerprint
 from tests.helpers.cli_fork import run_cli_forked
@@ -105,7 +106,7 @@ def test_two_concurrent_runs_the_second_is_refused_and_the_store_equals_one_run(
     b_cells, b_preds = comparable(shared)
     pd.testing.assert_frame_equal(a_cells, b_cells)
     pd.testing.assert_frame_equal(a_preds, b_preds)
-    assert len(read_runs(shared)) == 1  # the refused run left no trace
+    assert len(store_reader(shared).runs()) == 1  # the refused run left no trace
 
 
 def test_analysis_of_a_store_being_written_says_run_in_progress(tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ def test_after_kill_9_the_main_file_alone_holds_every_cell_stored_before_the_las
     alone = tmp_path / "copy"
     alone.mkdir()
     shutil.copy2(store_path(results), store_path(alone))  # the one .sqlite file, without its -wal
-    stored = read_cells(results).set_index("key")["finished_at"].map(pd.Timestamp)
+    stored = store_reader(results).cells().set_index("key")["finished_at"].map(pd.Timestamp)
     old_enough = set(stored[stored < killed_at - pd.Timedelta(seconds=2 * interval)].index)
     assert len(old_enough) >= 6 and len(old_enough) < len(stored)
     with sqlite3.connect(f"file:{store_path(alone)}?immutable=1", uri=True) as conn:
@@ -152,7 +153,7 @@ def test_after_kill_9_the_main_file_alone_holds_every_cell_stored_before_the_las
 
 def test_a_finished_run_leaves_one_file(tmp_path: Path) -> None:
     run_grid(parse_grid(TINY_GRID), tmp_path / "r", backend="sequential")
-    read_cells(tmp_path / "r")  # reading a store at rest creates nothing next to it
+    store_reader(tmp_path / "r").cells()  # reading a store at rest creates nothing next to it
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["imbench.lock", "imbench.sqlite"]
 
 
@@ -221,11 +222,11 @@ def test_every_run_keeps_its_spec_and_reports_show_their_union(tmp_path: Path) -
     empty_axis = TINY_GRID.replace('"smote"]', '{name = "smote", k_neighbors = []}]')
     summary = run_grid(parse_grid(empty_axis), results, backend="sequential")
     assert sum(summary.counts.values()) == 0
-    specs = [run["spec"] for run in read_runs(results)]
+    specs = [run["spec"] for run in store_reader(results).runs()]
     assert len(specs) == 3 and [len(s["strategies"]) for s in specs] == [4, 1, 3]
-    meta = read_meta(results)
+    meta = store_reader(results).meta()
     assert meta["spec"] == union_spec(specs) == parse_grid(TINY_GRID).to_dict()
-    assert meta["expected_cells"] == len(read_cells(results)) == 72
+    assert meta["expected_cells"] == len(store_reader(results).cells()) == 72
     assert parse_grid(grid_toml(meta["spec"])).to_dict() == parse_grid(TINY_GRID).to_dict()
 
 

@@ -13,7 +13,7 @@ from imblearn.under_sampling import TomekLinks
 from imbench.benchmarks.execution.fit_cell import fit_on_fold
 from imbench.benchmarks.spec.grid import GridError, parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells
+from imbench.benchmarks.store.reader import store_reader
 from imbench.datasets import Dataset, register_source
 from imbench.strategies import TrainingContext, get_model, get_strategy, register_strategy
 from imbench.strategies.base import NotApplicable, Strategy
@@ -194,7 +194,7 @@ def test_kmeans_smote_without_dense_clusters_is_stored_as_skipped(tmp_path: Path
     grid = parse_grid('datasets = ["catalogue:noise"]\nmodels = ["lightgbm"]\nstrategies = ["kmeans-smote"]\n'
                       '[cv]\nn_splits = 3\nn_repeats = 1\n')
     run_grid(grid, tmp_path / "r", backend="sequential")
-    cells = read_cells(tmp_path / "r")
+    cells = store_reader(tmp_path / "r").cells()
     assert set(cells["status"]) == {"skipped"}
     assert cells["message"].str.startswith("KMeansSMOTE: No clusters found with sufficient samples").all()
 

@@ -13,7 +13,7 @@ from imblearn.over_sampling import SMOTE
 from imbench.analysis.anti_patterns import drop_anti_patterns, is_anti_pattern, leakage_table
 from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import read_cells
+from imbench.benchmarks.store.reader import store_reader
 from imbench.strategies import get_strategy
 from tests.helpers import run_cli
 from tests.helpers import DATA, TEST, TRAIN
@@ -55,7 +55,7 @@ def test_leaky_training_data_is_resampled_before_the_split() -> None:
 def test_leakage_command_and_anti_pattern_flags(tmp_path: Path) -> None:
     results = tmp_path / "r"
     run_grid(parse_grid(LEAK_GRID), results, backend="sequential")
-    cells = read_cells(results)
+    cells = store_reader(results).cells()
     leaky = cells["strategy"] == "leaky-smote"
     assert cells.loc[leaky, "anti_pattern"].all() and not cells.loc[~leaky, "anti_pattern"].any()  # whatever status
     german = cells[leaky & (cells["dataset"] == "uci:german")]

@@ -16,7 +16,9 @@ from imbench.analysis.calibration import calibration_table, run_calibration
 from imbench.analysis.stress import prior_estimates, robustness_leaderboard, run_stress, stress_table
 from imbench.benchmarks.spec.grid import parse_grid
 from imbench.benchmarks.runner import run_grid
-from imbench.benchmarks.store.database import CellResult, DerivedResult, InnerPredictions, Store, read_cells, read_inner_predictions
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.results import CellResult, DerivedResult, InnerPredictions
+from imbench.benchmarks.store.writer import Store
 from imbench.foundation.posthoc import choose_threshold
 from tests.helpers import TINY_GRID
 
@@ -45,7 +47,7 @@ def tiny_stress(tiny_inner: Path):
 
 
 def test_unshifted_uncorrected_numbers_are_the_stored_metrics(tiny_inner: Path, tiny_stress) -> None:
-    cells = read_cells(tiny_inner).set_index("key")
+    cells = store_reader(tiny_inner).cells().set_index("key")
     rows = tiny_stress.folds
     rows = rows[(rows["shift"] == 1.0) & (rows["correction"] == "none")].set_index("key")
     assert len(rows) == (cells["status"] == "ok").sum()
@@ -59,7 +61,7 @@ def test_thresholds_are_chosen_on_training_predictions_only(tiny_inner: Path, ti
     target = rows[rows["threshold_source"] == "target"]
     assert len(target) > len(rows) / 2
     assert (target["promised_precision"] >= 0.9).all()
-    inner = read_inner_predictions(tiny_inner, list(target["key"][:5]))
+    inner = store_reader(tiny_inner).inner_predictions(list(target["key"][:5]))
     for key, own in inner.items():
         expected = choose_threshold(own.y_true, own.proba, "precision", 0.9).threshold
         assert target.set_index("key").loc[key, "threshold"] == expected
@@ -211,7 +213,7 @@ def test_folds_that_failed_leave_their_dataset_out_of_the_summaries(hand_store: 
     result = run_stress(hand_store, "1", 0.9)
     assert "random-under" not in set(result.datasets()["strategy"])
     assert any("not ok" in note for note in result.notes)
-    assert json.loads(read_cells(hand_store).set_index("key").loc["broken", "params"]) == {"sampling_ratio": 1.0}
+    assert json.loads(store_reader(hand_store).cells().set_index("key").loc["broken", "params"]) == {"sampling_ratio": 1.0}
     assert isinstance(stress_table(result), pd.DataFrame)
 
 
@@ -236,7 +238,7 @@ def test_stress_command_writes_tables_and_figures(tiny_inner: Path, tmp_path: Pa
     board = pd.read_csv(out / "robustness.csv")
     assert board["kept"].notna().all()
     folds = pd.read_parquet(out / "stress_folds.parquet")
-    assert len(folds) == (read_cells(tiny_inner)["status"] == "ok").sum() * 5 * 3  # folds × shifts × corrections
+    assert len(folds) == (store_reader(tiny_inner).cells()["status"] == "ok").sum() * 5 * 3  # folds × shifts × corrections
 
 
 def test_stress_command_without_training_predictions_says_what_is_missing(tiny_plain: Path, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 from imbench.benchmarks.execution.derive import one_line
 from imbench.benchmarks.execution.fit_cell import CellTask, failed_result, oom_result, run_cell
 from imbench.benchmarks.execution.backends import BackendError
-from imbench.benchmarks.store.database import CellResult
+from imbench.benchmarks.store.results import CellResult
 
 #: How often the client asks the workers what they run.
 POLL_SECONDS = 0.5

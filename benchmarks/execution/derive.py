@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imbench.benchmarks.store.database import DerivedResult, InnerPredictions
+from imbench.benchmarks.store.results import DerivedResult, InnerPredictions
 from imbench.foundation.metrics import MetricConfig, compute_metrics, metric_kind
 from imbench.strategies.base import NotApplicable
 from imbench.strategies.posthoc import POSTHOC, PosthocInput, parse_posthoc

@@ -25,7 +25,7 @@ from imbench.benchmarks.execution.fit_cell import CellTask, run_cell
 from imbench.benchmarks.execution.local_pool import LocalPool
 from imbench.benchmarks.execution.run_folder import CURRENT_CELL_ENV, make_run_folder
 from imbench.benchmarks.execution import shared_data
-from imbench.benchmarks.store.database import CellResult
+from imbench.benchmarks.store.results import CellResult
 from imbench.datasets import Dataset
 
 

@@ -30,7 +30,7 @@ from imbench.benchmarks.spec.cells import Cell
 from imbench.benchmarks.spec.cv import fold_indices
 from imbench.benchmarks.execution.derive import MAX_MESSAGE, CellPredictions, derive, one_line
 from imbench.benchmarks.execution.fold_rows import fits_in_batches, predict_positive, take_rows
-from imbench.benchmarks.store.database import CellResult, InnerPredictions
+from imbench.benchmarks.store.results import CellResult, InnerPredictions
 from imbench.datasets import Dataset, load_dataset
 from imbench.foundation.hashing import derive_seed
 from imbench.foundation.metrics import MetricConfig, compute_metrics

@@ -35,7 +35,7 @@ import psutil
 
 from imbench.benchmarks.execution.fit_cell import CellTask, failed_result, oom_result
 from imbench.benchmarks.execution.backends import BackendError
-from imbench.benchmarks.store.database import CellResult
+from imbench.benchmarks.store.results import CellResult
 from imbench.benchmarks.execution.worker import private_memory, serve
 
 #: Worker environment: one BLAS/OpenMP thread per fit, parallelism is across cells.

@@ -28,7 +28,8 @@ from imbench.benchmarks.execution.dispatch import execute
 from imbench.benchmarks.execution.fit_cell import CellTask
 from imbench.benchmarks.spec.grid import GridSpec
 from imbench.benchmarks.spec.parts import GridPart, select_part
-from imbench.benchmarks.store.database import FINAL_STATUSES, open_readonly, store_path
+from imbench.benchmarks.store.reader import store_reader
+from imbench.benchmarks.store.schema import store_path
 from imbench.datasets.cleaning import quiet_notices
 from imbench.datasets.fingerprint import known_identity, source_files
 from imbench.datasets.registry import SOURCE_SPECS, dataset_meta, load_dataset, scheme_of
@@ -178,12 +179,7 @@ def _skips(cell: Cell, meta: dict[str, Any], grid: GridSpec) -> bool:
 def _stored_keys(results_dir: Path | None) -> set[str]:
     if results_dir is None or not store_path(results_dir).is_file():
         return set()
-    conn = open_readonly(results_dir)
-    try:
-        marks = ",".join("?" * len(FINAL_STATUSES))
-        return {key for (key,) in conn.execute(f"SELECT key FROM cells WHERE status IN ({marks})", FINAL_STATUSES)}
-    finally:
-        conn.close()
+    return store_reader(results_dir).final_keys()
 
 
 def cell_table(cells: list[Cell], grid: GridSpec, metas: dict[str, dict[str, Any]], model: CostModel,

@@ -6,14 +6,14 @@ Tasks are ordered longest-expected first (benchmarks/planning/cost_model.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from imbench.benchmarks.execution.fit_cell import CellTask
 from imbench.benchmarks.planning.cost_model import order_by_cost
 from imbench.benchmarks.spec.cells import Cell, CellPlan, dataset_skip_reason, enumerate_cells
 from imbench.benchmarks.spec.grid import GridSpec
 from imbench.benchmarks.spec.parts import GridPart
-from imbench.benchmarks.store.database import FINAL_STATUSES, Store, read_cells, read_predictions
+from imbench.benchmarks.store.schema import FINAL_STATUSES
+from imbench.benchmarks.store.writer import Store
 from imbench.datasets import DatasetIdentity
 
 
@@ -66,23 +66,23 @@ def plan_work(grid: GridSpec, store: Store, identities: dict[str, DatasetIdentit
             missing = tuple(s for s in steps if derived.get((cell.key, s)) not in FINAL_STATUSES)
             if missing:
                 backfill.append((cell, missing))
-    tasks += _inner_only_tasks(store.dir, need_inner)
+    tasks += _inner_only_tasks(store, need_inner)
     return WorkPlan(cell_plan, order_by_cost(tasks, {n: i.meta for n, i in identities.items()}), backfill,
                     len(need_inner), oom_kept)
 
 
-def _inner_only_tasks(results_dir: Path, tasks: list[CellTask]) -> list[CellTask]:
+def _inner_only_tasks(store: Store, tasks: list[CellTask]) -> list[CellTask]:
     """Attach the stored test predictions and priors the inner-only tasks derive their steps from."""
     if not tasks:
         return []
     keys = [t.cell.key for t in tasks]
-    predictions = read_predictions(results_dir, keys)
+    predictions = store.predictions(keys)
     by_key = {key: part["proba"].to_numpy() for key, part in predictions.groupby("key", sort=False)}
-    cells = read_cells(results_dir).set_index("key")
+    priors = store.cell_priors(keys)
     out = []
     for task in tasks:
-        prior = cells.at[task.cell.key, "training_prior"]
+        prior = priors[task.cell.key][0]
         out.append(CellTask(task.cell, task.metrics, task.inner_folds, task.steps, task.skip_reason, task.fingerprint,
                             stored_test_proba=by_key[task.cell.key],
-                            stored_model_prior=None if prior != prior else float(prior)))
+                            stored_model_prior=None if prior is None or prior != prior else float(prior)))
     return out

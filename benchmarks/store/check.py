@@ -29,8 +29,9 @@ from imbench.benchmarks.spec.cells import enumerate_cells
 from imbench.benchmarks.spec.cv import fold_indices
 from imbench.benchmarks.spec.grid import grid_from_spec
 from imbench.benchmarks.store.spec_union import union_spec
-from imbench.benchmarks.store.database import (FINAL_STATUSES, SCHEMA_VERSION, STORE_FILE, TABLES, in_progress, open_readonly,
-                              store_path)
+from imbench.benchmarks.store.lock import run_in_progress
+from imbench.benchmarks.store.reader import StoreReader
+from imbench.benchmarks.store.schema import FINAL_STATUSES, SCHEMA_VERSION, STORE_FILE, TABLES, store_path
 from imbench.datasets import DatasetError, fingerprint, load_dataset
 from imbench.datasets.cleaning import quiet_notices
 from imbench.foundation.names import UnknownNameError
@@ -59,9 +60,10 @@ def check_store_integrity(results_dir: str | Path, folds: bool = True,
     """Run every check on a store (raises StoreError only when it is not a store at all)."""
     results_dir = Path(results_dir)
     report = CheckReport(results_dir)
-    conn = open_readonly(results_dir)  # header, schema version and tables, or a one-line StoreError
+    reader = StoreReader(results_dir)  # header, schema version and tables, or a one-line StoreError
+    conn = reader.conn
     try:
-        holder = in_progress(results_dir)
+        holder = run_in_progress(results_dir)
         if holder is not None:
             report.notes.append(f"a run is writing this store ({holder.describe()}): counts may change while it runs")
         _sqlite_integrity(conn, report)
@@ -75,7 +77,7 @@ def check_store_integrity(results_dir: str | Path, folds: bool = True,
             _folds(conn, report, on_dataset)
         _wal(results_dir, report, holder is not None)
     finally:
-        conn.close()
+        reader.close()
     return report
 
 

@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from imbench.benchmarks.store.database import (check_store, read_cells, read_datasets, read_derived, read_inner_predictions,
-                              read_predictions, read_runs)
+from imbench.benchmarks.store.reader import store_reader
 from imbench.foundation.paths import check_writable_dir, prepare_dir
 
 
 def inner_long(results_dir: str | Path) -> pd.DataFrame:
     """(key, row_index, y_true, inner_fold, proba): every cell's inner out-of-fold predictions."""
-    inner = read_inner_predictions(results_dir)
+    inner = store_reader(results_dir).inner_predictions()
     if not inner:
         return pd.DataFrame({"key": pd.Series(dtype=str), "row_index": pd.Series(dtype="int32"),
                              "y_true": pd.Series(dtype="int8"), "inner_fold": pd.Series(dtype="int8"),
@@ -33,15 +32,15 @@ def export_store(results_dir: str | Path, out_dir: str | Path, fmt: str = "parqu
     """Write cells, derived, predictions, inner_predictions, datasets and runs (.parquet or .csv) into
     out_dir; return the paths written. The store and the output folder are checked before reading."""
     out_dir = Path(out_dir)
-    check_store(results_dir)
+    store_reader(results_dir)
     check_writable_dir(out_dir, out_option)
-    runs = pd.DataFrame(read_runs(results_dir))
+    runs = pd.DataFrame(store_reader(results_dir).runs())
     for column in ("spec", "environment"):
         if column in runs:
             runs[column] = runs[column].map(lambda value: json.dumps(value, sort_keys=True))
-    tables = {"cells": read_cells(results_dir), "derived": read_derived(results_dir),
-              "predictions": read_predictions(results_dir), "inner_predictions": inner_long(results_dir),
-              "datasets": read_datasets(results_dir), "runs": runs}
+    tables = {"cells": store_reader(results_dir).cells(), "derived": store_reader(results_dir).derived(),
+              "predictions": store_reader(results_dir).predictions(), "inner_predictions": inner_long(results_dir),
+              "datasets": store_reader(results_dir).datasets(), "runs": runs}
     prepare_dir(out_dir, out_option)
     written = []
     for name, frame in tables.items():

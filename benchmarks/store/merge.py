@@ -27,8 +27,8 @@ from imbench.benchmarks.spec.cells import count_plan
 from imbench.benchmarks.spec.grid import grid_from_spec
 from imbench.benchmarks.store.lock import LOCK_FILE, RunLock
 from imbench.benchmarks.store.spec_union import union_spec
-from imbench.benchmarks.store.database import (FINAL_STATUSES, SCHEMA_SQL, SCHEMA_VERSION, STORE_FILE, StoreError, check_store,
-                              in_progress, open_readonly, readonly_uri, store_path)
+from imbench.benchmarks.store.reader import readonly_uri, store_reader
+from imbench.benchmarks.store.schema import FINAL_STATUSES, SCHEMA_SQL, SCHEMA_VERSION, STORE_FILE, StoreError, store_path
 from imbench.foundation.names import UnknownNameError
 from imbench.foundation.paths import check_writable_dir, prepare_dir
 
@@ -46,10 +46,6 @@ class MergeSummary:
     #: Of those, final copies whose metrics differ (the first store's kept).
     differing: int = 0
     per_store: dict[str, int] = field(default_factory=dict)
-
-
-def _runs(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    return conn.execute("SELECT id, started_at, finished_at, spec, environment, host, pid FROM runs ORDER BY id").fetchall()
 
 
 def _grid_of(spec: dict[str, Any]) -> dict[str, Any]:
@@ -77,19 +73,15 @@ def check_mergeable(sources: list[Path]) -> list[dict[str, Any]]:
         raise StoreError("merge: a store is given twice")
     grids, fingerprints, packages = [], {}, None
     for source in sources:
-        check_store(source)
-        holder = in_progress(source)
+        reader = store_reader(source)
+        holder = reader.in_progress()
         if holder is not None:
             raise StoreError(f"{source}: a run is writing this store ({holder.describe()}); merge it once the run ended")
-        conn = open_readonly(source)
-        try:
-            runs = _runs(conn)
-            names = dict(conn.execute("SELECT name, fingerprint FROM datasets"))
-        finally:
-            conn.close()
+        runs = reader.runs()
+        names = reader.dataset_fingerprints()
         if not runs:
             raise StoreError(f"{source}: the store holds no run to merge")
-        union = union_spec([json.loads(run[3]) for run in runs])
+        union = union_spec([run["spec"] for run in runs])
         if grids and _grid_of(union) != _grid_of(grids[0]):
             raise StoreError(f"{source}: not a part of the same grid as {sources[0]}: "
                              f"{_describe_difference(_grid_of(grids[0]), _grid_of(union))}; merge only stores of one grid")
@@ -100,12 +92,12 @@ def check_mergeable(sources: list[Path]) -> list[dict[str, Any]]:
                                  f"(fingerprint {value[:12]} vs {fingerprints[name][0][:12]}); its cells are not "
                                  "comparable")
         for run in runs:
-            found = json.loads(run[4]).get("packages") or {}
+            found = run["environment"].get("packages") or {}
             if packages is None:
                 packages = (found, source)
             elif found != packages[0]:
                 name = next(k for k in sorted(set(found) | set(packages[0])) if found.get(k) != packages[0].get(k))
-                raise StoreError(f"{source}: run {run[0]} used {name} {found.get(name)}, {packages[1]} used "
+                raise StoreError(f"{source}: run {run['id']} used {name} {found.get(name)}, {packages[1]} used "
                                  f"{packages[0].get(name)}; merge only stores run with the same package versions")
     return grids
 

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from imbench.benchmarks.store.database import read_cells, read_predictions
+from imbench.benchmarks.store.reader import store_reader
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,8 +55,8 @@ COMPARED = ["key", "status", "message", "ap", "roc_auc", "brier", "ece", "recall
 
 
 def comparable(results: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cells = read_cells(results).sort_values("key").reset_index(drop=True)
-    preds = read_predictions(results).sort_values(["key", "row_index"]).reset_index(drop=True)
+    cells = store_reader(results).cells().sort_values("key").reset_index(drop=True)
+    preds = store_reader(results).predictions().sort_values(["key", "row_index"]).reset_index(drop=True)
     return cells[[c for c in COMPARED if c in cells]], preds
 
 
@@ -89,14 +89,12 @@ def store_fingerprint(results: Path) -> dict[str, tuple[int, str]]:
     equal fingerprints mean nothing stored changed."""
     import hashlib
 
-    from imbench.benchmarks.store.database import TABLES, open_readonly
+    from imbench.benchmarks.store.reader import StoreReader
+    from imbench.benchmarks.store.schema import TABLES
 
-    conn = open_readonly(results)  # creates no -wal/-shm files next to a store at rest
-    try:
+    with StoreReader(results) as reader:  # creates no -wal/-shm files next to a store at rest
         out = {}
         for table in TABLES:
-            rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            rows = reader.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
             out[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
         return out
-    finally:
-        conn.close()
