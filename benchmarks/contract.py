@@ -8,7 +8,9 @@ returns. They fit on tiny datasets (120 rows, 18 positives) built with fixed see
 normal factory, through `benchmarks.fit_cell.fit_on_fold` — the code that runs every cell — which is
 why this module lives in `benchmarks/` and not beside the registries.
 
-- strategy: declaration, fits and gives probabilities, depends on the training rows only (changing
+- strategy: declaration (every parameter declared with a one-line doc), the values its declarations
+  allow (each option, the ends of each search range, each closed bound) build and fit or say why
+  they cannot apply, fits and gives probabilities, depends on the training rows only (changing
   the test rows' features and labels changes nothing it learned), same seed same result, pickles,
   a strategy that cannot apply says why in one line;
 - model: declaration, fits with strategy `none` and gives probabilities, training rows only, same
@@ -33,6 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 from imbench.benchmarks.execution.fit_cell import FoldFit, fit_on_fold
 from imbench.foundation.families import FAMILIES
 from imbench.foundation.metrics import METRIC_KINDS
+from imbench.foundation.params import IntUniform, InvalidParamsError, Param, Uniform
 from imbench.strategies import MODELS, POSTHOC, STRATEGIES, TrainingContext, get_model, get_strategy
 from imbench.strategies.base import NotApplicable
 from imbench.strategies.posthoc import PosthocInput, parse_posthoc
@@ -148,9 +151,49 @@ def strategy_declaration(name: str) -> None:
     require(strategy.description and "\n" not in strategy.description and len(strategy.description) <= 100,
             "description must be one line of at most 100 characters")
     require(strategy.resolve_params({}) == strategy.defaults, "the defaults are not valid canonical parameters")
+    undocumented = [p.name for p in strategy.parameters if not p.doc or "\n" in p.doc]
+    require(not undocumented, f"parameter {undocumented[0]!r} needs a one-line `doc`" if undocumented else "")
     require(models_of(name), "supports no registered model")
     require(strategy.shifts_prior in (True, False, None), "shifts_prior must be True, False or None")
     require(not strategy.uses_full_dataset or strategy.anti_pattern, "only an anti-pattern may use the full dataset")
+
+
+def declared_values(param: Param) -> list[object]:
+    """The values a declaration says are valid and that a fit should therefore take: every option, the
+    ends of the search range, and a closed bound (defaults excluded: every other check fits those)."""
+    values: list[object] = list(param.options or ())
+    if isinstance(param.search, (Uniform, IntUniform)):
+        values += [param.search.low, param.search.high]
+    elif param.search is not None:
+        values += list(param.search.values)
+    values += [bound for bound, open_ in ((param.low, param.low_open), (param.high, param.high_open))
+               if bound is not None and not open_ and param.options is None]
+    return [v for v in dict.fromkeys(param.canonical(v) for v in values) if v != param.default]
+
+
+def strategy_declared_values(name: str) -> None:
+    """Each value the declarations allow builds and fits (or is skipped with a reason): a declared range
+    that the wrapped library refuses would fail every tuned configuration drawn from it."""
+    strategy = get_strategy(name)
+    model = cheapest(name)
+    kind, _ = first_fit(name, model)
+    X, y, categorical = DATA[kind]
+    for param in strategy.parameters:
+        for value in declared_values(param):
+            values = {param.name: value}
+            try:
+                params = strategy.resolve_params(values)
+            except InvalidParamsError:
+                continue  # a rule across parameters refuses it with the defaults of the others: said in one line
+            try:
+                fitted = fit_on_fold(model, name, params, X, y, categorical, TRAIN, TEST, 1)
+            except NotApplicable:
+                continue
+            except Exception as exc:
+                raise ContractFailure(f"`{param.name}` = {value!r} is declared valid, but the fit failed: "
+                                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+            require(np.all((fitted.proba >= 0) & (fitted.proba <= 1)),
+                    f"`{param.name}` = {value!r} gives probabilities outside [0, 1]")
 
 
 def strategy_fits(name: str) -> None:
@@ -216,7 +259,8 @@ def strategy_says_why(name: str) -> None:
 
 
 STRATEGY_CHECKS: dict[str, Callable[[str], None]] = {
-    "declaration": strategy_declaration, "fits and gives probabilities": strategy_fits,
+    "declaration": strategy_declaration, "declared values fit": strategy_declared_values,
+    "fits and gives probabilities": strategy_fits,
     "learns from training rows only": strategy_training_rows_only, "same seed, same result": strategy_same_seed,
     "pickles": strategy_pickles, "cannot apply → says why": strategy_says_why}
 

@@ -32,10 +32,13 @@ err_console = make_console(stderr=True)
               "ensemble, weighting, loss, posthoc, none).")
 @click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Directory of plugin modules to include; repeatable.")
+@click.option("--params", "parameters", is_flag=True, help="Strategies or models: every declared parameter with its "
+              "type, default, allowed values and tuning range.")
+@click.option("--markdown", is_flag=True, help="With --params: the table as Markdown (the docs' parameter tables).")
 @WIDE_OPTION
 def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir: str | None, rows: str | None,
                  max_rows: int | None, features: str | None, family: str | None, plugin_dirs: tuple[Path, ...],
-                 wide: bool) -> None:
+                 parameters: bool, markdown: bool, wide: bool) -> None:
     """List registered datasets, models or strategies.
 
     For datasets, NAMES may be names, globs (`keel:yeast*`) or suites (`openml-suite:imbalanced`), and the
@@ -54,6 +57,13 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
         raise UserError(f"names and selection options apply to `imbench list datasets`, not to {what}")
     if family is not None and what != "strategies":
         raise UserError(f"--family applies to `imbench list strategies`, not to {what}")
+    if parameters and what == "datasets":
+        raise UserError("--params applies to `imbench list strategies` and `imbench list models`, not to datasets")
+    if markdown and not parameters:
+        raise UserError("--markdown applies with --params (the parameter tables of the docs)")
+    if parameters:
+        _print_parameters(what, family, markdown, wide)
+        return
     frame, title = listing_table(what, list(names), selection, family=family)
     from imbench.tables import print_fitted, rich_table
 
@@ -62,6 +72,20 @@ def list_command(what: str, names: tuple[str, ...], sources: tuple[str, ...], ir
                      all_columns="--wide shows every column")
     else:
         console.print(rich_table(frame, title=title, digits=2))
+
+
+def _print_parameters(what: str, family: str | None, markdown: bool, wide: bool) -> None:
+    from imbench.listing import parameter_lines, parameters_frame, parameters_markdown
+
+    if markdown:
+        click.echo(parameters_markdown(what))
+        return
+    frame = parameters_frame(what, family)
+    width = max(60, console.width if not wide else 200)
+    click.echo(f"{len(frame)} declared parameters of {what}" + (f" of family {family}" if family else "")
+               + " (`--markdown`: the docs' table)")
+    for line in parameter_lines(frame, width):
+        click.echo(line)
 
 
 @click.command("run", short_help="Run a grid file into a results folder; running it again resumes.")

@@ -26,7 +26,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from imbench.foundation.metrics import UnknownMetricError
     from imbench.benchmarks.store.schema import StoreError
     from imbench.datasets import DatasetError
-    from imbench.strategies.base import InvalidParamsError
+    from imbench.foundation.params import InvalidParamsError
     from imbench.benchmarks.store.lock import StoreBusyError
     from imbench.benchmarks.spec.parts import PartError
     from imbench.foundation.names import NameConflictError, UnknownNameError

@@ -7,6 +7,7 @@ import pandas as pd
 
 from imbench.datasets import list_datasets
 from imbench.datasets.selection import Selection
+from imbench.foundation.params import Param, Requires
 from imbench.strategies import MODELS, STRATEGIES
 
 
@@ -46,6 +47,67 @@ def strategies_frame(family: str | None = None) -> pd.DataFrame:
         frame = frame[frame["family"] == family]
     return frame.sort_values(["family", "name"], key=lambda s: s.map(_family_order)
                              if s.name == "family" else s).reset_index(drop=True)
+
+
+def parameters_frame(what: str = "strategies", family: str | None = None) -> pd.DataFrame:
+    """One row per declared parameter of every strategy and post-hoc step (or model): type, default,
+    the values allowed and the range a tuned grid draws from, from the declarations themselves."""
+    from imbench.strategies import POSTHOC
+
+    owners: list[tuple[str, str, tuple[Param, ...], tuple[Requires, ...]]] = []
+    if what == "models":
+        owners = [(name, "model", spec.parameters, ()) for name, spec in MODELS.items()]
+    else:
+        frame = strategies_frame(family)
+        for name, kind in zip(frame["name"], frame["family"]):
+            if kind == "posthoc":
+                owners.append((name, kind, POSTHOC.get(name).parameters, ()))
+            else:
+                strategy = STRATEGIES.get(name)
+                owners.append((name, kind, strategy.parameters, strategy.rules))
+    rows = []
+    for name, _, declared, rules in owners:
+        for param in declared:
+            rows.append({"name": name, "parameter": param.name, "type": param.type_name(),
+                         "default": "–" if param.default is None else _value(param.default),
+                         "allowed": param.rule(), "tuned over": param.search.describe() if param.search else "–",
+                         "description": param.doc})
+        for rule in rules:
+            rows.append({"name": name, "parameter": "(rule)", "type": "", "default": "", "allowed": rule.describe(),
+                         "tuned over": "", "description": rule.why})
+    return pd.DataFrame(rows, columns=["name", "parameter", "type", "default", "allowed", "tuned over", "description"])
+
+
+def parameter_lines(frame: pd.DataFrame, width: int = 80) -> list[str]:
+    """The parameters frame as text that fits `width` columns: a heading per owner, then per parameter
+    its name and default, the rule and tuning range, and its description, wrapped under each other."""
+    lines: list[str] = []
+    for name, rows in frame.groupby("name", sort=False):
+        lines += ["", str(name)]
+        for row in rows.to_dict("records"):
+            head = f"  {row['parameter']} = {row['default']}" if row["parameter"] != "(rule)" else "  rule"
+            tuned = row["tuned over"]
+            rule = row["allowed"] + (f"; tuned over {tuned}" if tuned not in ("–", "") else "")
+            lines.append(head)
+            for text in (rule, row["description"]):
+                lines += textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="      ",
+                                       break_long_words=False, break_on_hyphens=False) if text else []
+    return lines
+
+
+def parameters_markdown(what: str = "strategies") -> str:
+    """The parameter table of docs/strategies.md (and docs/plugins.md for models), made from the
+    declarations: `imbench list strategies --params --markdown` prints it, a test keeps the docs equal."""
+    frame = parameters_frame(what)
+    frame["name"] = frame["name"].where(frame["name"] != frame["name"].shift(), "")
+    frame = frame.map(lambda text: str(text).replace("|", "\\|"))
+    return frame.to_markdown(index=False)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _wrap(text: str, width: int) -> str:

@@ -5,8 +5,11 @@ training pipeline for one cell. Everything it builds is fitted on the training f
 runner calls `fit` on the training rows and nothing else (the one exception, `uses_full_dataset`, is
 reserved for declared anti-patterns such as `leaky-smote`).
 
+Its parameters are declared once, as `parameters = (Param(...), ...)` (foundation/params.py: type,
+default, allowed values, search distribution; `rules` for the few that depend on each other):
+validation with one-line errors, canonical cell keys, listings and docs tables all come from them.
+
 Hooks a strategy may override, all with safe defaults:
-- `validate(params)`: reject malformed parameters when the grid is read (one line, file:line);
 - `adapt(model, params, ctx)`: a documented parameter rule (e.g. shrink `k_neighbors` to the positives
   available); returns the parameters used and notes that the runner stores with the cell;
 - `check(model, params, ctx)`: `(False, reason)` when it cannot apply → a `skipped` cell;
@@ -29,7 +32,8 @@ from imbench.foundation.families import FAMILIES
 from imbench.strategies.models import ModelSpec
 from imbench.strategies.preprocessing import (RoundCodes, categorical_positions, make_encoder, make_imputer, make_preprocessor,
                                       native_categoricals)
-from imbench.foundation.names import Registry, unknown_name_message
+from imbench.foundation.names import Registry
+from imbench.foundation.params import Param, Requires, check_names, defaults, resolve
 
 
 
@@ -51,10 +55,6 @@ class TrainingContext:
         return self.n_pos / self.n_train if self.n_train else 0.0
 
 
-class InvalidParamsError(ValueError):
-    """Parameters a strategy does not declare, or of the wrong kind."""
-
-
 class NotApplicable(Exception):
     """Raised during fit when a strategy finds it cannot apply to this training fold; stored as `skipped`."""
 
@@ -65,7 +65,10 @@ class Strategy:
     name: ClassVar[str]
     family: ClassVar[str]
     description: ClassVar[str] = ""
-    defaults: ClassVar[dict[str, Any]] = {}
+    #: The parameters, declared once (name, type, default, allowed values, search distribution).
+    parameters: ClassVar[tuple[Param, ...]] = ()
+    #: Rules across parameters (e.g. a knob that needs a particular ratio).
+    rules: ClassVar[tuple[Requires, ...]] = ()
     #: Models this strategy supports; None means every registered model.
     supported_models: ClassVar[tuple[str, ...] | None] = None
     #: The strategy puts its own estimator in place of (or around) the grid's model (balanced ensembles).
@@ -84,32 +87,20 @@ class Strategy:
     #: None "unknown".
     prior_rule: ClassVar[str] = "measured"
 
-    def resolve_params(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        """Defaults overlaid with `params`, in canonical form (`canonical_params`); unknown names are an
-        error naming the valid ones."""
-        params = dict(params or {})
-        self.check_names(params)
-        resolved = self.canonical_params({**self.defaults, **params})
-        self.validate(resolved)
-        return resolved
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Each declared parameter's default."""
+        return defaults(self.parameters)
 
-    def canonical_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Parameters normalised by their declared type, so one effective parameter set has one cell key:
-        a number takes its default's type (`sampling_ratio = 1` is `1.0`; `k_neighbors = 5.0` is `5`),
-        a number for a parameter whose default is not a number (`ratio = 20` beside "balanced") is a
-        float, booleans stay booleans (`True` is never `1`), and keys are sorted."""
-        return {key: _canonical_value(params[key], self.defaults.get(key)) for key in sorted(params)}
+    def resolve_params(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        """Defaults overlaid with `params`, checked against the declarations and in canonical form (a
+        number takes its declared type, so one effective parameter set has one cell key); unknown names
+        and values outside their rule are one-line InvalidParamsErrors."""
+        return resolve(self.parameters, params, self.name, "strategy", self.rules)
 
     def check_names(self, names: Any) -> None:
         """InvalidParamsError naming the valid parameters for the first name this strategy does not declare."""
-        for key in names:
-            if key not in self.defaults:
-                raise InvalidParamsError(
-                    unknown_name_message(f"parameter of strategy {self.name!r}", key, sorted(self.defaults))
-                    if self.defaults else f"strategy {self.name!r} takes no parameters (got {key!r})")
-
-    def validate(self, params: dict[str, Any]) -> None:
-        """Raise InvalidParamsError for values that can never work (checked when the grid is read)."""
+        check_names(self.parameters, names, f"strategy {self.name!r}")
 
     def adapt(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
               ) -> tuple[dict[str, Any], list[str]]:
@@ -162,14 +153,6 @@ class Strategy:
         raise NotImplementedError
 
 
-def _canonical_value(value: Any, default: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    if isinstance(default, int) and not isinstance(default, bool):
-        return int(value) if float(value).is_integer() else float(value)
-    return float(value)
-
-
 STRATEGIES: Registry[Strategy] = Registry("strategy")
 
 
@@ -178,6 +161,13 @@ def register_strategy(cls: type[Strategy]) -> type[Strategy]:
     for attr in ("name", "family"):
         if not getattr(cls, attr, None):
             raise TypeError(f"strategy class {cls.__name__} must set `{attr}`")
+    old = [name for name in ("defaults", "validate") if any(name in vars(k) for k in cls.__mro__[:-1]
+                                                               if k is not Strategy)]
+    if old:
+        raise TypeError(f"strategy {cls.name!r} declares `{old[0]}`: declare its parameters as `parameters = "
+                        "(Param(name, type, default, low=..., options=...), ...)` instead (docs/plugins.md)")
+    if not all(isinstance(param, Param) for param in cls.parameters):
+        raise TypeError(f"strategy {cls.name!r}: `parameters` must be a tuple of imbench.foundation.params.Param")
     if cls.family not in FAMILIES or cls.family == "posthoc":
         raise TypeError(f"strategy {cls.name!r}: family {cls.family!r} is not one of "
                         f"{[f for f in FAMILIES if f != 'posthoc']} "

@@ -22,7 +22,8 @@ from imblearn.ensemble import (BalancedBaggingClassifier, BalancedRandomForestCl
 from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
 
-from imbench.strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
+from imbench.foundation.params import IntUniform, Param
+from imbench.strategies.base import Strategy, TrainingContext, model_pipeline, register_strategy
 from imbench.strategies.models import ModelSpec
 
 
@@ -33,12 +34,7 @@ class BalancedEnsemble(Strategy):
     replaces_model = True
     shifts_prior = True
     prior_rule = "declared"
-    defaults = {"n_estimators": 10}
-
-    def validate(self, params: dict[str, Any]) -> None:
-        value = params["n_estimators"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidParamsError(f"{self.name}: n_estimators must be an integer ≥ 1, got {value!r}")
+    parameters = (Param("n_estimators", int, 10, low=1, search=IntUniform(5, 50, log=True), doc="members of the ensemble"),)
 
     def training_prior(self, fitted: BaseEstimator, params: dict[str, Any], y: np.ndarray) -> float | None:
         """Every member learns from as many positives as negatives."""
@@ -49,7 +45,7 @@ class BalancedEnsemble(Strategy):
 class BalancedRandomForest(BalancedEnsemble):
     name = "balanced-random-forest"
     description = "random forest whose trees each grow on a balanced bootstrap (replaces random-forest)"
-    defaults = {"n_estimators": 200}
+    parameters = (Param("n_estimators", int, 200, low=1, search=IntUniform(50, 500, log=True), doc="trees"),)
     supported_models = ("random-forest",)
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
@@ -93,16 +89,11 @@ class EasyEnsemble(BalancedEnsemble):
 class RUSBoost(BalancedEnsemble):
     name = "rusboost"
     description = "AdaBoost over shallow trees, randomly under-sampling before every round (in place of hist-gb)"
-    defaults = {"n_estimators": 50, "max_depth": 3}
+    parameters = (Param("n_estimators", int, 50, low=1, search=IntUniform(10, 200, log=True), doc="boosting rounds"),
+              Param("max_depth", int, 3, low=1, search=IntUniform(1, 6), doc="depth of each tree"))
     supported_models = ("hist-gb",)
     #: Boosting reweights rows round by round: the output is not a model at a known prior.
     shifts_prior = None
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        depth = params["max_depth"]
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            raise InvalidParamsError(f"rusboost: max_depth must be an integer ≥ 1, got {depth!r}")
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         tree = DecisionTreeClassifier(max_depth=params["max_depth"], random_state=seed)

@@ -17,7 +17,8 @@ import numpy as np
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
-from imbench.strategies.base import (InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline,
+from imbench.foundation.params import Param, Uniform
+from imbench.strategies.base import (NotApplicable, Strategy, TrainingContext, model_pipeline,
                              register_strategy)
 from imbench.strategies.models import ModelSpec
 
@@ -119,17 +120,12 @@ class FocalLoss(Strategy):
     name = "focal"
     family = "loss"
     description = "focal loss objective (gamma focuses on hard rows, alpha weights positives); sigmoid of margin"
-    defaults = {"gamma": 2.0, "alpha": 0.25}
+    parameters = (Param("gamma", float, 2.0, low=0.0, search=Uniform(0.0, 5.0), doc="focusing: 0 is cross-entropy"),
+              Param("alpha", float, 0.25, low=0.0, high=1.0, low_open=True, high_open=True, search=Uniform(0.05, 0.95),
+                    doc="weight of the positive class"))
     supported_models = ("xgboost", "lightgbm")
     #: The loss reshapes probabilities without a prior interpretation: prior correction cannot undo it.
     shifts_prior = None
-
-    def validate(self, params: dict[str, Any]) -> None:
-        gamma, alpha = params["gamma"], params["alpha"]
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or gamma < 0:
-            raise InvalidParamsError(f"focal: gamma must be a number ≥ 0, got {gamma!r}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-            raise InvalidParamsError(f"focal: alpha must be a number in (0, 1), got {alpha!r}")
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         focal = FocalBoostedClassifier(model.make(seed), gamma=float(params["gamma"]), alpha=float(params["alpha"]))

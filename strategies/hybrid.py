@@ -13,7 +13,7 @@ from imblearn.under_sampling import EditedNearestNeighbours, TomekLinks
 from sklearn.base import BaseEstimator
 
 from imbench.strategies.base import register_strategy
-from imbench.strategies.resampling import SamplerStrategy
+from imbench.strategies.resampling import FEW_POSITIVES_PARAM, SamplerStrategy, neighbours, sampling_ratio
 
 
 @register_strategy
@@ -21,7 +21,8 @@ class SmoteENN(SamplerStrategy):
     name = "smote-enn"
     family = "hybrid"
     description = "SMOTE, then edited nearest neighbours removes rows whose neighbours disagree"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "enn_neighbors": 3, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(), neighbours("enn_neighbors", 3, "neighbours ENN judges each row by"),
+              FEW_POSITIVES_PARAM)
     sampler_name = "SMOTE+ENN"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
@@ -37,7 +38,7 @@ class SmoteTomek(SamplerStrategy):
     name = "smote-tomek"
     family = "hybrid"
     description = "SMOTE, then remove Tomek links (cross-class nearest-neighbour pairs)"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(), FEW_POSITIVES_PARAM)
     sampler_name = "SMOTE+Tomek"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"

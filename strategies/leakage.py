@@ -21,7 +21,8 @@ import pandas as pd
 from imblearn.over_sampling import SMOTE
 from sklearn.base import BaseEstimator
 
-from imbench.strategies.base import InvalidParamsError, Strategy, TrainingContext, model_pipeline, register_strategy
+from imbench.strategies.base import Strategy, TrainingContext, model_pipeline, register_strategy
+from imbench.strategies.resampling import neighbours, sampling_ratio
 from imbench.strategies.models import ModelSpec
 
 
@@ -30,18 +31,11 @@ class LeakySmote(Strategy):
     name = "leaky-smote"
     family = "oversampling"
     description = "SMOTE on the whole dataset before splitting, so test positives leak into training"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5}
+    parameters = (sampling_ratio(), neighbours())
     anti_pattern = True
     uses_full_dataset = True
     #: The training rows are partly synthetic from the whole dataset: no prior to correct from.
     shifts_prior = None
-
-    def validate(self, params: dict[str, Any]) -> None:
-        ratio, k = params["sampling_ratio"], params["k_neighbors"]
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
-            raise InvalidParamsError(f"leaky-smote: sampling_ratio must be a number in (0, 1], got {ratio!r}")
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InvalidParamsError(f"leaky-smote: k_neighbors must be an integer ≥ 1, got {k!r}")
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         if ctx.categorical_columns:

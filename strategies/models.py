@@ -4,8 +4,8 @@ A model declares its capabilities (which weighting knob it has, whether it wants
 that strategies can adapt to it instead of the runner special-casing model names. Every factory pins
 one thread per fit: parallelism lives at the cell level (see benchmarks/execution/backends.py).
 
-A model may declare options a grid can set (`{name = "lightgbm", small_sets = "scale"}`), each with its
-allowed values, the first being the default. The built-in one is an explicit, opt-in rule for tiny
+A model may declare options a grid can set (`{name = "lightgbm", small_sets = "scale"}`), declared once
+as parameters (foundation/params.py: type, default, allowed values). The built-in one is an explicit, opt-in rule for tiny
 training sets: LightGBM and HistGradientBoosting refuse to split nodes below 20 rows
 (`min_child_samples`, `min_samples_leaf`), so on a balanced under-sampled fold of 35 rows they predict
 a constant. `small_sets = "scale"` lowers that minimum to one row per 20 training rows (at least 1,
@@ -25,6 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 
 from imbench.foundation.names import Registry, caller_module
+from imbench.foundation.params import Param, resolve
 
 #: Capability names a model may declare.
 #: `is_unbalance` is LightGBM's switch that weights positives by the training fold's n_neg/n_pos.
@@ -44,8 +45,8 @@ class ModelSpec:
     scale_numeric: bool
     description: str
     tags: dict[str, Any] = field(default_factory=dict)
-    #: Options a grid may set: name → allowed values, the first being the default.
-    options: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: Options a grid may set, declared once (name, type, default, allowed values).
+    parameters: tuple[Param, ...] = ()
     #: The options this spec makes its estimators with (the defaults unless `with_options` chose others).
     chosen: dict[str, Any] = field(default_factory=dict)
     #: "baseline" for a chance reference (`prior`, `random`): it takes strategy `none` only, and its cells
@@ -61,15 +62,9 @@ class ModelSpec:
         return self.factory(seed, **self.chosen) if self.chosen else self.factory(seed)
 
     def resolve_options(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Every option with its default filled; an unknown option or value is a ValueError naming the valid ones."""
-        for key, value in given.items():
-            if key not in self.options:
-                valid = ", ".join(sorted(self.options)) or "none"
-                raise ValueError(f"model {self.name!r} has no option {key!r} (options: {valid})")
-            if value not in self.options[key]:
-                raise ValueError(f"model {self.name!r}: option {key} must be one of "
-                                 f"{', '.join(map(str, self.options[key]))}, got {value!r}")
-        return {key: given.get(key, values[0]) for key, values in sorted(self.options.items())}
+        """Every option checked against its declaration, defaults filled; an unknown option or a value
+        outside its rule is a one-line InvalidParamsError."""
+        return resolve(self.parameters, given, self.name, "model")
 
     def with_options(self, options: dict[str, Any]) -> "ModelSpec":
         """This model making its estimators with `options` (checked, defaults filled)."""
@@ -140,6 +135,8 @@ class ScaledLeafHistGradientBoostingClassifier(HistGradientBoostingClassifier):
 
 
 SMALL_SETS = ("keep", "scale")
+SMALL_SETS_PARAM = Param("small_sets", str, "keep", options=SMALL_SETS,
+                         doc="scale: minimum leaf size one row per 20 training rows (tiny resampled folds)")
 
 
 def _hist_gb(seed: int, small_sets: str = "keep") -> ClassifierMixin:
@@ -171,7 +168,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     "hist-gb", _hist_gb, frozenset({"class_weight", "sample_weight", "native_categorical"}), "class_weight", False,
     "scikit-learn HistGradientBoosting, 200 iterations; native categorical splits",
-    tags={"categorical_param": "categorical_features"}, options={"small_sets": SMALL_SETS}))
+    tags={"categorical_param": "categorical_features"}, parameters=(SMALL_SETS_PARAM,)))
 register_model(ModelSpec(
     "xgboost", _xgboost, frozenset({"scale_pos_weight", "sample_weight"}), "scale_pos_weight", False,
     "XGBoost hist, 200 rounds, depth 6"))
@@ -179,4 +176,4 @@ register_model(ModelSpec(
     "lightgbm", _lightgbm,
     frozenset({"scale_pos_weight", "is_unbalance", "class_weight", "sample_weight", "native_categorical"}),
     "scale_pos_weight", False, "LightGBM, 200 rounds, 31 leaves; native categorical splits",
-    tags={"categorical_param": "categorical_column"}, options={"small_sets": SMALL_SETS}))
+    tags={"categorical_param": "categorical_column"}, parameters=(SMALL_SETS_PARAM,)))

@@ -16,9 +16,10 @@ from imblearn.over_sampling import (ADASYN, SMOTE, SMOTEN, SMOTENC, SVMSMOTE, Bo
                                     RandomOverSampler)
 from sklearn.base import BaseEstimator
 
-from imbench.strategies.base import InvalidParamsError, TrainingContext, register_strategy
+from imbench.foundation.params import Param
+from imbench.strategies.base import TrainingContext, register_strategy
 from imbench.strategies.models import ModelSpec
-from imbench.strategies.resampling import NotApplicableOn, SamplerStrategy
+from imbench.strategies.resampling import FEW_POSITIVES_PARAM, NotApplicableOn, SamplerStrategy, neighbours, sampling_ratio
 
 
 class GuardedSVMSMOTE(NotApplicableOn, SVMSMOTE):
@@ -39,7 +40,7 @@ class RandomOver(SamplerStrategy):
     name = "random-over"
     family = "oversampling"
     description = "duplicate random positives until minority/majority = sampling_ratio"
-    defaults = {"sampling_ratio": 1.0}
+    parameters = (sampling_ratio(),)
     ratio_kind = "over"
 
     def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
@@ -51,7 +52,7 @@ class Smote(SamplerStrategy):
     name = "smote"
     family = "oversampling"
     description = "synthesise positives by interpolating k nearest positive neighbours (on encoded features)"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(), FEW_POSITIVES_PARAM)
     sampler_name = "SMOTE"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
@@ -66,7 +67,7 @@ class SmoteNC(SamplerStrategy):
     name = "smotenc"
     family = "oversampling"
     description = "SMOTE for mixed data: numeric columns interpolated, categories from the neighbours' majority"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(), FEW_POSITIVES_PARAM)
     sampler_name = "SMOTENC"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
@@ -89,7 +90,7 @@ class SmoteN(SamplerStrategy):
     name = "smoten"
     family = "oversampling"
     description = "SMOTE for all-categorical data: new positives take the neighbours' most frequent categories"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(), FEW_POSITIVES_PARAM)
     sampler_name = "SMOTEN"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
@@ -111,15 +112,13 @@ class BorderlineSmote(SamplerStrategy):
     name = "borderline-smote"
     family = "oversampling"
     description = "SMOTE from positives near the class border (kind 1: towards positives, 2: also negatives)"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "m_neighbors": 10, "kind": 1, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(),
+              neighbours("m_neighbors", 10, "neighbours (of both classes) that decide whether a positive is near the border"),
+              Param("kind", int, 1, options=(1, 2), doc="1: interpolate towards positives; 2: towards negatives too"),
+              FEW_POSITIVES_PARAM)
     sampler_name = "Borderline-SMOTE"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if params["kind"] not in (1, 2):
-            raise InvalidParamsError(f"borderline-smote: kind must be 1 or 2, got {params['kind']!r}")
 
     def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
         return BorderlineSMOTE(sampling_strategy=params["sampling_ratio"], k_neighbors=params["k_neighbors"],
@@ -132,7 +131,9 @@ class SvmSmote(SamplerStrategy):
     name = "svm-smote"
     family = "oversampling"
     description = "SMOTE around the positive support vectors of an SVM (the estimated class border)"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 5, "m_neighbors": 10, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(),
+              neighbours("m_neighbors", 10, "neighbours (of both classes) that decide whether a positive is in danger"),
+              FEW_POSITIVES_PARAM)
     sampler_name = "SVM-SMOTE"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
@@ -147,7 +148,10 @@ class KMeansSmote(SamplerStrategy):
     name = "kmeans-smote"
     family = "oversampling"
     description = "cluster with k-means, then SMOTE inside clusters where positives are dense enough"
-    defaults = {"sampling_ratio": 1.0, "k_neighbors": 2, "cluster_balance_threshold": "auto", "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours(default=2),
+              Param("cluster_balance_threshold", float, "auto", low=0.0, also=("auto",),
+                    doc="share of positives above which a cluster is over-sampled (auto: the data's)"),
+              FEW_POSITIVES_PARAM)
     sampler_name = "KMeans-SMOTE"
     neighbour_params = ("k_neighbors",)
     ratio_kind = "over"
@@ -162,7 +166,8 @@ class Adasyn(SamplerStrategy):
     name = "adasyn"
     family = "oversampling"
     description = "SMOTE weighted towards positives surrounded by negatives (hard to learn)"
-    defaults = {"sampling_ratio": 1.0, "n_neighbors": 5, "few_positives": "skip"}
+    parameters = (sampling_ratio(), neighbours("n_neighbors", 5, "nearest neighbours that measure how hard a positive is"),
+              FEW_POSITIVES_PARAM)
     sampler_name = "ADASYN"
     neighbour_params = ("n_neighbors",)
     ratio_kind = "over"

@@ -23,7 +23,6 @@ with `register_posthoc`; a class of the old shape (wrapping an estimator) is ref
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -32,7 +31,8 @@ import numpy as np
 
 from imbench.foundation.names import Registry
 from imbench.foundation.posthoc import adjust_prior, choose_threshold, fit_calibrator
-from imbench.strategies.base import InvalidParamsError, Strategy
+from imbench.foundation.params import InvalidParamsError, Param
+from imbench.strategies.base import Strategy
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class PostHoc:
     needs_inner: ClassVar[bool] = True
     #: Spellings the contract tests run (every parameter form; the first is also used for `applies`).
     examples: ClassVar[tuple[str, ...]] = ()
+    #: The parameters its text carries, declared once (listed by `imbench list strategies --params`).
+    parameters: ClassVar[tuple[Param, ...]] = ()
 
     def parse(self, arg: str | None) -> dict[str, Any]:
         if arg:
@@ -149,15 +151,23 @@ _LEVEL = re.compile(r"^(precision|recall)>=(.+)$")
 _VALUE = re.compile(r"^(alert|cost)=(.+)$")
 
 
-def _number(text: str, what: str, upper: float | None = 1.0) -> float:
+OBJECTIVES = ("f1", "precision", "recall", "alert", "cost")
+#: The level each objective takes: a share in (0, 1], or a cost ratio > 0.
+LEVELS = {
+    "precision": Param("level", float, None, low=0.0, high=1.0, low_open=True, doc="precision floor P"),
+    "recall": Param("level", float, None, low=0.0, high=1.0, low_open=True, doc="recall floor R"),
+    "alert": Param("level", float, None, low=0.0, high=1.0, low_open=True, doc="alert budget: a share Q of the rows"),
+    "cost": Param("level", float, None, low=0.0, low_open=True, doc="a missed positive costs R false alarms"),
+}
+
+
+def _level(text: str, objective: str) -> float:
+    """The level written after an objective, checked against its declaration."""
     try:
-        value = float(text)
+        value: float | str = float(text)
     except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0 or (upper is not None and value > upper):
-        bound = "in (0, 1]" if upper is not None else "> 0"
-        raise InvalidParamsError(f"posthoc threshold: {what} must be a number {bound}, got {text!r}")
-    return value
+        value = text
+    return float(LEVELS[objective].check(value, f"posthoc threshold:{objective}"))
 
 
 @register_posthoc
@@ -169,16 +179,17 @@ class Threshold(PostHoc):
               "threshold:cost=R (a missed positive costs R false alarms)")
     examples = ("threshold:f1", "threshold:precision>=0.8", "threshold:recall>=0.8", "threshold:alert=0.1",
                 "threshold:cost=10")
+    parameters = (Param("objective", str, "f1", options=OBJECTIVES, doc="what the threshold maximises or meets"),
+              Param("level", float, None, low=0.0, low_open=True,
+                    doc="P, R or Q in (0, 1] (precision, recall, alert); the cost ratio R > 0 (cost)"))
 
     def parse(self, arg: str | None) -> dict[str, Any]:
         if arg == "f1":
             return {"objective": "f1"}
         if arg and (match := _LEVEL.match(arg)):
-            return {"objective": match.group(1), "level": _number(match.group(2), match.group(1))}
+            return {"objective": match.group(1), "level": _level(match.group(2), match.group(1))}
         if arg and (match := _VALUE.match(arg)):
-            what = "the alert budget" if match.group(1) == "alert" else "the cost ratio"
-            upper = 1.0 if match.group(1) == "alert" else None
-            return {"objective": match.group(1), "level": _number(match.group(2), what, upper)}
+            return {"objective": match.group(1), "level": _level(match.group(2), match.group(1))}
         raise InvalidParamsError(f"posthoc threshold needs an objective: {self.syntax} (got {arg!r})")
 
     def canonical(self, params: dict[str, Any]) -> str:
@@ -210,6 +221,7 @@ class Calibrate(PostHoc):
     syntax = "calibrate:sigmoid | calibrate:isotonic | calibrate:ensemble-sigmoid | calibrate:ensemble-isotonic"
     METHODS = ("sigmoid", "isotonic", "ensemble-sigmoid", "ensemble-isotonic")
     examples = tuple(f"calibrate:{method}" for method in METHODS)
+    parameters = (Param("method", str, None, options=METHODS, doc="Platt (sigmoid) or isotonic; ensemble-*: per inner model"),)
 
     def parse(self, arg: str | None) -> dict[str, Any]:
         if arg not in self.METHODS:

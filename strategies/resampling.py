@@ -20,10 +20,27 @@ from typing import Any, ClassVar
 
 from sklearn.base import BaseEstimator
 
-from imbench.strategies.base import InvalidParamsError, NotApplicable, Strategy, TrainingContext, model_pipeline
+from imbench.foundation.params import IntUniform, Param, Uniform
+from imbench.strategies.base import NotApplicable, Strategy, TrainingContext, model_pipeline
 from imbench.strategies.models import ModelSpec
 
 FEW_POSITIVES = ("skip", "shrink")
+
+
+def sampling_ratio(default: float = 1.0) -> Param:
+    """imbalanced-learn's float `sampling_strategy`: minority/majority after resampling."""
+    return Param("sampling_ratio", float, default, low=0.0, high=1.0, low_open=True, search=Uniform(0.1, 1.0),
+                 doc="minority/majority after resampling")
+
+
+def neighbours(name: str = "k_neighbors", default: int = 5, doc: str = "nearest positive neighbours") -> Param:
+    """A neighbour count (needs that many positives, plus one when the search counts the row itself)."""
+    return Param(name, int, default, low=1, search=IntUniform(1, 15), doc=doc)
+
+
+#: A fold with fewer positives than a neighbour count needs: a skipped cell, or the count shrunk.
+FEW_POSITIVES_PARAM = Param("few_positives", str, "skip", options=FEW_POSITIVES,
+                            doc="too few positives for the neighbours: skip the cell, or shrink k to n_pos − 1")
 
 
 class SamplerStrategy(Strategy):
@@ -51,20 +68,6 @@ class SamplerStrategy(Strategy):
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         return model_pipeline(model, ctx, model.make(seed), sampler=self.sampler_for(params, ctx, seed),
                               sampler_input=self.sampler_input)
-
-    def validate(self, params: dict[str, Any]) -> None:
-        ratio = params.get("sampling_ratio")
-        if "sampling_ratio" in params and (isinstance(ratio, bool) or not isinstance(ratio, (int, float))
-                                           or not 0 < ratio <= 1):
-            raise InvalidParamsError(f"{self.name}: sampling_ratio (minority/majority after resampling) must be "
-                                     f"a number in (0, 1], got {ratio!r}")
-        for key in self.neighbour_params:
-            value = params[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidParamsError(f"{self.name}: {key} must be an integer ≥ 1, got {value!r}")
-        if params.get("few_positives", "skip") not in FEW_POSITIVES:
-            raise InvalidParamsError(f"{self.name}: few_positives must be one of {', '.join(FEW_POSITIVES)}, "
-                                     f"got {params['few_positives']!r}")
 
     def adapt(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext
               ) -> tuple[dict[str, Any], list[str]]:

@@ -18,16 +18,17 @@ from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.ensemble import RandomForestClassifier
 
-from imbench.strategies.base import InvalidParamsError, TrainingContext, register_strategy
+from imbench.foundation.params import Param
+from imbench.strategies.base import TrainingContext, register_strategy
 from imbench.strategies.models import ModelSpec
-from imbench.strategies.resampling import SamplerStrategy
+from imbench.strategies.resampling import FEW_POSITIVES_PARAM, SamplerStrategy, neighbours, sampling_ratio
 
 KIND_SEL = ("all", "mode")
 
 
-def _check_kind_sel(name: str, params: dict[str, Any]) -> None:
-    if params["kind_sel"] not in KIND_SEL:
-        raise InvalidParamsError(f"{name}: kind_sel must be 'all' or 'mode', got {params['kind_sel']!r}")
+KIND_SEL_PARAM = Param("kind_sel", str, "all", options=KIND_SEL, doc="all: a negative is removed unless all its neighbours agree; mode: unless most do")
+#: Neighbours among all training rows that judge a negative (cleaning methods).
+CLEANING_NEIGHBOURS = neighbours("n_neighbors", 3, "nearest neighbours (of both classes) that judge a negative")
 
 
 def _needs_rows(ctx: TrainingContext, n_neighbors: int, what: str) -> tuple[bool, str]:
@@ -42,7 +43,7 @@ class RandomUnder(SamplerStrategy):
     name = "random-under"
     family = "undersampling"
     description = "drop random negatives until minority/majority = sampling_ratio"
-    defaults = {"sampling_ratio": 1.0}
+    parameters = (sampling_ratio(),)
     ratio_kind = "under"
 
     def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
@@ -54,16 +55,12 @@ class NearMissUnder(SamplerStrategy):
     name = "nearmiss"
     family = "undersampling"
     description = "keep the negatives nearest to positives (versions 1, 2, 3: three notions of nearest)"
-    defaults = {"sampling_ratio": 1.0, "version": 1, "n_neighbors": 3, "few_positives": "skip"}
+    parameters = (sampling_ratio(), Param("version", int, 1, options=(1, 2, 3), doc="which negatives count as nearest (NearMiss-1, -2, -3)"),
+              neighbours("n_neighbors", 3, "positives a negative's distance is averaged over"), FEW_POSITIVES_PARAM)
     sampler_name = "NearMiss"
     neighbour_params = ("n_neighbors",)
     neighbours_exclude_self = False
     ratio_kind = "under"
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if params["version"] not in (1, 2, 3):
-            raise InvalidParamsError(f"nearmiss: version must be 1, 2 or 3, got {params['version']!r}")
 
     def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
         return NearMiss(sampling_strategy=params["sampling_ratio"], version=params["version"],
@@ -85,11 +82,7 @@ class EditedNN(SamplerStrategy):
     name = "enn"
     family = "undersampling"
     description = "edited nearest neighbours: remove negatives whose neighbours disagree with them"
-    defaults = {"n_neighbors": 3, "kind_sel": "all"}
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        _check_kind_sel(self.name, params)
+    parameters = (CLEANING_NEIGHBOURS, KIND_SEL_PARAM)
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         ok, reason = _needs_rows(ctx, params["n_neighbors"], "ENN")
@@ -104,11 +97,7 @@ class RepeatedEditedNN(SamplerStrategy):
     name = "repeated-enn"
     family = "undersampling"
     description = "repeat ENN until nothing more is removed (or max_iter)"
-    defaults = {"n_neighbors": 3, "max_iter": 100, "kind_sel": "all"}
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        _check_kind_sel(self.name, params)
+    parameters = (CLEANING_NEIGHBOURS, Param("max_iter", int, 100, low=1, doc="ENN passes at most"), KIND_SEL_PARAM)
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         ok, reason = _needs_rows(ctx, params["n_neighbors"], "repeated ENN")
@@ -124,11 +113,7 @@ class AllKNNCleaning(SamplerStrategy):
     name = "all-knn"
     family = "undersampling"
     description = "ENN with 1, 2, …, n_neighbors neighbours in turn"
-    defaults = {"n_neighbors": 3, "kind_sel": "all"}
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        _check_kind_sel(self.name, params)
+    parameters = (CLEANING_NEIGHBOURS, KIND_SEL_PARAM)
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         ok, reason = _needs_rows(ctx, params["n_neighbors"], "AllKNN")
@@ -163,7 +148,8 @@ class NeighbourhoodCleaning(SamplerStrategy):
     name = "neighbourhood-cleaning"
     family = "undersampling"
     description = "neighbourhood cleaning rule: ENN plus removal of negatives that misclassify positives"
-    defaults = {"n_neighbors": 3, "threshold_cleaning": 0.5}
+    parameters = (CLEANING_NEIGHBOURS, Param("threshold_cleaning", float, 0.5, low=0.0, high=1.0, low_open=True,
+                                         doc="classes smaller than this share of the largest are cleaned too"))
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
         ok, reason = _needs_rows(ctx, params["n_neighbors"], "neighbourhood cleaning rule")
@@ -179,7 +165,7 @@ class InstanceHardness(SamplerStrategy):
     name = "instance-hardness"
     family = "undersampling"
     description = "drop the negatives a cross-validated random forest finds hardest to classify"
-    defaults = {"sampling_ratio": 1.0, "cv": 5}
+    parameters = (sampling_ratio(), Param("cv", int, 5, low=2, doc="folds of the random forest that scores hardness"))
     ratio_kind = "under"
 
     def check(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext) -> tuple[bool, str]:
@@ -199,13 +185,9 @@ class ClusterCentroidsUnder(SamplerStrategy):
     name = "cluster-centroids"
     family = "undersampling"
     description = "replace the negatives by k-means centroids (voting 'hard': the nearest real negatives)"
-    defaults = {"sampling_ratio": 1.0, "voting": "auto"}
+    parameters = (sampling_ratio(), Param("voting", str, "auto", options=("auto", "hard", "soft"),
+                                      doc="soft: centroids as new rows; hard: the nearest real negatives"))
     ratio_kind = "under"
-
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if params["voting"] not in ("auto", "hard", "soft"):
-            raise InvalidParamsError(f"cluster-centroids: voting must be auto, hard or soft, got {params['voting']!r}")
 
     def make_sampler(self, params: dict[str, Any], seed: int) -> BaseEstimator:
         return ClusterCentroids(sampling_strategy=params["sampling_ratio"], voting=params["voting"],

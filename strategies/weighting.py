@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
-from imbench.strategies.base import (InvalidParamsError, Strategy, TrainingContext, fitted_step, model_pipeline,
+from imbench.foundation.params import Param, Requires, Uniform
+from imbench.strategies.base import (Strategy, TrainingContext, fitted_step, model_pipeline,
                              register_strategy)
 from imbench.strategies.models import ModelSpec
 
@@ -45,25 +46,9 @@ class PositiveClassWeighted(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
 
-def _ratio_value(ratio: Any) -> float | None:
-    """None for "balanced", else the positive number; InvalidParamsError otherwise."""
-    if ratio == "balanced":
-        return None
-    if isinstance(ratio, bool):
-        raise InvalidParamsError(f"class-weight ratio must be 'balanced' or a positive number, got {ratio!r}")
-    try:
-        value = float(ratio)
-    except (TypeError, ValueError):
-        raise InvalidParamsError(f"class-weight ratio must be 'balanced' or a positive number, got {ratio!r}") from None
-    if not value > 0:
-        raise InvalidParamsError(f"class-weight ratio must be positive, got {value}")
-    return value
-
-
 def positive_weight(ratio: Any, ctx: TrainingContext) -> float:
     """`"balanced"` → n_neg / n_pos of the training fold; a number → that cost ratio."""
-    value = _ratio_value(ratio)
-    return ctx.n_neg / max(ctx.n_pos, 1) if value is None else value
+    return ctx.n_neg / max(ctx.n_pos, 1) if ratio == "balanced" else float(ratio)
 
 
 def weighted_estimator(model: ModelSpec, weight: float, seed: int, knob: str = "auto") -> ClassifierMixin:
@@ -99,17 +84,13 @@ class ClassWeight(Strategy):
     name = "class-weight"
     family = "weighting"
     description = "weight positives by n_neg/n_pos or a cost ratio through the model's weighting knob"
-    defaults = {"ratio": "balanced", "knob": "auto"}
+    parameters = (Param("ratio", float, "balanced", low=0.0, low_open=True, also=("balanced",), search=Uniform(1.0, 100.0, log=True),
+                    doc="cost of a missed positive in false alarms (balanced: n_neg/n_pos of the fold)"),
+              Param("knob", str, "auto", options=KNOBS, doc="how the weight reaches the model (auto: its own knob)"))
+    rules = (Requires("knob", "is_unbalance", {"ratio": "balanced"},
+                      "LightGBM's is_unbalance weights by n_neg/n_pos only; use knob = \"scale_pos_weight\" for a cost ratio"),)
     shifts_prior = True
     prior_rule = "weights"
-
-    def validate(self, params: dict[str, Any]) -> None:
-        _ratio_value(params["ratio"])
-        if params["knob"] not in KNOBS:
-            raise InvalidParamsError(f"class-weight knob must be one of {', '.join(KNOBS)}, got {params['knob']!r}")
-        if params["knob"] == "is_unbalance" and params["ratio"] != "balanced":
-            raise InvalidParamsError("class-weight knob 'is_unbalance' weights by n_neg/n_pos only: use "
-                                     "ratio = \"balanced\" (or knob = \"scale_pos_weight\" for a cost ratio)")
 
     def supports(self, model: ModelSpec, params: dict[str, Any]) -> tuple[bool, str]:
         knob = params["knob"]

@@ -123,8 +123,10 @@ def test_check_plugins_passes_the_readme_example(tmp_path: Path) -> None:
     out = run_cli("check-plugins", str(tmp_path))
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.strip().splitlines()
-    assert sum(line.startswith("ok   strategy under-then-weight: ") for line in lines) == 6
-    assert lines[-1] == "all 6 checks passed: 1 strategy"
+    from imbench.benchmarks.contract import STRATEGY_CHECKS
+
+    assert sum(line.startswith("ok   strategy under-then-weight: ") for line in lines) == len(STRATEGY_CHECKS) == 7
+    assert lines[-1] == "all 7 checks passed: 1 strategy"
 
 
 def test_check_plugins_fails_a_plugin_that_peeks_at_test_rows(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ PACKAGE = {
         from imblearn.under_sampling import RandomUnderSampler
 
         from imbench.strategies import register_strategy
-        from imbench.strategies.resampling import SamplerStrategy
+        from imbench.strategies.resampling import SamplerStrategy, sampling_ratio
 
 
         @register_strategy
@@ -86,7 +86,7 @@ PACKAGE = {
             name = "toy-under"
             family = "undersampling"
             description = "random under-sampling to minority/majority = 0.5 (from an installed plugin)"
-            defaults = {"sampling_ratio": 0.5}
+            parameters = (sampling_ratio(0.5),)
             ratio_kind = "under"
 
             def make_sampler(self, params, seed):

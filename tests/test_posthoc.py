@@ -76,8 +76,8 @@ def test_impossible_combinations_are_never_enumerated() -> None:
 
 @pytest.mark.parametrize(("entry", "expected"), [
     ('"treshold:f1"', "g.toml:6: unknown posthoc step 'treshold': did you mean 'threshold'"),
-    ('"threshold:precision>=1.5"', "g.toml:6: posthoc threshold: precision must be a number in (0, 1]"),
-    ('"threshold:cost=-2"', "g.toml:6: posthoc threshold: the cost ratio must be a number > 0"),
+    ('"threshold:precision>=1.5"', "g.toml:6: posthoc threshold:precision: `level` must be a number in (0, 1], got 1.5"),
+    ('"threshold:cost=-2"', "g.toml:6: posthoc threshold:cost: `level` must be a number > 0, got -2"),
     ('"threshold:mcc"', "g.toml:6: posthoc threshold needs an objective"),
     ('"calibrate:beta"', "g.toml:6: posthoc calibrate needs a method"),
     ('"prior:0.1"', "g.toml:6: posthoc step 'prior' takes no argument"),

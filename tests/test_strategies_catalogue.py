@@ -135,19 +135,19 @@ def test_class_weight_knob_mistakes() -> None:
     ok, reason = strategy.check(get_model("logreg"), strategy.resolve_params({"knob": "scale_pos_weight"}), _ctx("numeric"))
     assert not ok and reason == "model 'logreg' has no scale_pos_weight knob (it has class_weight, sample_weight)"
     grid = """datasets = ["keel:glass1"]\nmodels = ["lightgbm"]\nstrategies = [{name = "class-weight", %s}]\n"""
-    with pytest.raises(GridError, match=r"^g.toml:3: class-weight knob 'is_unbalance' weights by n_neg/n_pos only"):
+    with pytest.raises(GridError, match=r"^g.toml:3: class-weight: `knob` = 'is_unbalance' needs `ratio` = 'balanced', got 2 \(LightGBM's is_unbalance weights by n_neg/n_pos only"):
         parse_grid(grid % 'ratio = 2, knob = "is_unbalance"', "g.toml")
-    with pytest.raises(GridError, match=r"^g.toml:3: class-weight knob must be one of"):
+    with pytest.raises(GridError, match=r"^g.toml:3: class-weight: `knob` must be one of 'auto', 'class_weight', "):
         parse_grid(grid % 'knob = "weights"', "g.toml")
 
 
 @pytest.mark.parametrize(("entry", "message"), [
-    ('{name = "smote", k_neighbors = 0}', "smote: k_neighbors must be an integer ≥ 1, got 0"),
-    ('{name = "smote", sampling_ratio = 1.5}', "smote: sampling_ratio (minority/majority after resampling) must be"),
-    ('{name = "borderline-smote", kind = 3}', "borderline-smote: kind must be 1 or 2, got 3"),
-    ('{name = "smote", few_positives = "maybe"}', "smote: few_positives must be one of skip, shrink"),
-    ('{name = "focal", alpha = 1.5}', "focal: alpha must be a number in (0, 1)"),
-    ('{name = "nearmiss", version = [1, 4]}', "nearmiss: version must be 1, 2 or 3, got 4"),
+    ('{name = "smote", k_neighbors = 0}', "smote: `k_neighbors` must be an integer ≥ 1, got 0"),
+    ('{name = "smote", sampling_ratio = 1.5}', "smote: `sampling_ratio` must be a number in (0, 1], got 1.5"),
+    ('{name = "borderline-smote", kind = 3}', "borderline-smote: `kind` must be one of 1, 2, got 3"),
+    ('{name = "smote", few_positives = "maybe"}', "smote: `few_positives` must be one of 'skip', 'shrink', got 'maybe'"),
+    ('{name = "focal", alpha = 1.5}', "focal: `alpha` must be a number in (0, 1), got 1.5"),
+    ('{name = "nearmiss", version = [1, 4]}', "nearmiss: `version` must be one of 1, 2, 3, got 4"),
 ])
 def test_bad_parameter_values_fail_when_the_grid_is_read(entry: str, message: str) -> None:
     text = f'datasets = ["keel:glass1"]\nmodels = ["logreg"]\nstrategies = ["none", {entry}]\n'

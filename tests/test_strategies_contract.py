@@ -22,6 +22,25 @@ def test_declaration(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
+def test_every_value_the_declarations_allow_fits(name: str) -> None:
+    """Options, search-range ends and closed bounds build and fit (or are skipped saying why)."""
+    contract.strategy_declared_values(name)
+
+
+def test_the_declared_values_check_finds_a_range_the_library_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A declaration wider than what imbalanced-learn accepts (SMOTE's k_neighbors = 0) fails the check."""
+    from imbench.foundation.params import IntUniform, Param
+    from imbench.strategies import get_strategy
+
+    smote = get_strategy("smote")
+    wide = tuple(Param("k_neighbors", int, 5, low=0, search=IntUniform(0, 3), doc="too wide") if p.name == "k_neighbors"
+                 else p for p in smote.parameters)
+    monkeypatch.setattr(type(smote), "parameters", wide)
+    with pytest.raises(contract.ContractFailure, match="`k_neighbors` = 0 is declared valid, but the fit failed"):
+        contract.strategy_declared_values("smote")
+
+
+@pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_fits_and_returns_probabilities(name: str) -> None:
     contract.strategy_fits(name)
 

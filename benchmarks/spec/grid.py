@@ -17,7 +17,7 @@ from imbench.benchmarks.spec.grid_datasets import DatasetEntryError, grid_datase
 from imbench.benchmarks.spec.grid_name import RULE, grid_name
 from imbench.benchmarks.spec.limits import parse_memory
 from imbench.strategies import get_model, get_strategy
-from imbench.strategies.base import InvalidParamsError
+from imbench.foundation.params import InvalidParamsError
 from imbench.foundation.plugins import load_external_plugins
 from imbench.strategies.posthoc import POSTHOC, parse_posthoc
 from imbench.foundation.metrics import MetricConfig
@@ -131,7 +131,12 @@ def _name_and_axes(entry: Any, kind: str) -> tuple[str, dict[str, list[Any]]]:
     if isinstance(entry, str):
         return entry, {}
     if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-        return entry["name"], {k: v if isinstance(v, list) else [v] for k, v in entry.items() if k != "name"}
+        axes = {k: v if isinstance(v, list) else [v] for k, v in entry.items() if k != "name"}
+        empty = next((k for k, v in axes.items() if not v), None)
+        if empty is not None:
+            raise InvalidParamsError(f"{kind} {entry['name']!r}: `{empty} = []` lists no value (give one value or "
+                                     "a list of values to expand)")
+        return entry["name"], axes
     raise InvalidParamsError(f"a {kind} must be a name or a table with `name = ...`, got {entry!r}")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
+from imbench.foundation.params import Param
 from imbench.strategies import ModelSpec, Strategy, TrainingContext, register_strategy
 from imbench.strategies.base import model_pipeline
 
@@ -33,7 +34,7 @@ class SleepThenFit(Strategy):
     name = "test-sleep"
     family = "none"
     description = "test only: sleeps `seconds` before fitting the model"
-    defaults = {"seconds": 0.2}
+    parameters = (Param("seconds", float, 0.2, low=0.0, doc="how long to sleep"),)
 
     def build(self, model: ModelSpec, params: dict[str, Any], ctx: TrainingContext, seed: int) -> BaseEstimator:
         return model_pipeline(model, ctx, Sleepy(model.make(seed), params["seconds"]))
